@@ -49,18 +49,26 @@ class Problem:
         return f"{where}: {self.severity}: {self.message}"
 
 
+class StrictInputError(Exception):
+    """Raised on the first input error when the run was asked to be strict."""
+
+
 @dataclass(slots=True)
 class ProblemLog:
     """Collects problems; keeps every error and the first ``keep`` warnings of each kind in full.
 
     Counts are always exact, so summary.json adds up even for a crawl with millions of warnings.
+    With ``strict``, the first error stops the run instead.
     """
 
     keep: int = 1000
+    strict: bool = False
     problems: list[Problem] = field(default_factory=list)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, problem: Problem) -> None:
+        if self.strict and problem.severity == "error":
+            raise StrictInputError(str(problem))
         key = (problem.severity, problem.kind)
         self.counts[key] += 1
         if problem.severity == "error" or self.counts[key] <= self.keep:

@@ -1,0 +1,384 @@
+"""The dedup run: read → clean → normalise → sketch → candidates → verify → cluster → write.
+
+Stage functions are pure; ``sketch_batch`` is the only per-document stage and runs on workers
+through an executor. Everything after it works on whole-corpus numpy arrays in this process.
+"""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from tinlap import __version__
+from tinlap.candidates import band_keys, exact_groups, lsh_pairs, sketch_filter
+from tinlap.clean import Cleaner
+from tinlap.cluster import Decision, decide, policy_rank
+from tinlap.config import DedupConfig
+from tinlap.executor import LocalExecutor
+from tinlap.normalise import Tokeniser, repair_text
+from tinlap.progress import progress
+from tinlap.read import discover, read_all
+from tinlap.records import ProblemLog, Record
+from tinlap.sketch import ShingleSets, exact_keys, minhash, shingle_sets
+from tinlap.verify import PairScores, verify
+from tinlap.write import KeptWriter, write_json_atomic, write_table_atomic
+
+CLUSTER_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("cluster_id", pa.string()),
+        ("kept", pa.bool_()),
+        ("duplicate_of", pa.string()),
+        ("jaccard", pa.float64()),
+        ("containment", pa.float64()),
+        ("reason", pa.string()),
+    ]
+)
+
+
+# ------------------------------------------------------------------------------ per-batch stage
+
+
+@dataclass(slots=True)
+class BatchTask:
+    """One batch of records for ``sketch_batch``; ``spill`` is where its output texts go."""
+
+    start: int
+    records: list[Record]
+    config: DedupConfig
+    spill: str
+
+
+@dataclass(slots=True)
+class BatchSketch:
+    """What the matching stages need of a batch; the texts themselves wait in the spill file."""
+
+    start: int
+    ids: list[str]
+    lengths: np.ndarray  # cleaned text length in characters (the "longest" policy)
+    keys: np.ndarray  # (n, 2) uint64 exact-key hashes
+    shingles: ShingleSets
+    signatures: np.ndarray  # (n, num_perm) uint32
+    removed_lines: Counter[str] = field(default_factory=Counter)
+
+
+@cache
+def _worker_state() -> tuple[Cleaner, Tokeniser]:
+    """Per-process cleaner and tokeniser (the tokeniser's cache is what makes it fast)."""
+    return Cleaner(), Tokeniser()
+
+
+def sketch_batch(task: BatchTask) -> BatchSketch:
+    """Clean, normalise and sketch one batch; write its output texts to the spill file."""
+    cleaner, tokeniser = _worker_state()
+    config = task.config
+    removed: Counter[str] = Counter()
+    cleaned: list[str] = []
+    for record in task.records:
+        text = repair_text(record.text)
+        if config.clean:
+            result = cleaner.clean(text)
+            text = result.text
+            removed.update(r.rule for r in result.removed)
+        cleaned.append(text)
+
+    outputs = cleaned if config.output_text == "cleaned" else [r.text for r in task.records]
+    slim = [Record(r.id, "", r.path, r.line, r.fields) for r in task.records]
+    with open(task.spill, "wb") as fh:
+        pickle.dump((slim, outputs), fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    tokens = tokeniser.tokenise_batch(cleaned)
+    shingles = shingle_sets(tokens, config.shingle_size)
+    return BatchSketch(
+        start=task.start,
+        ids=[r.id for r in task.records],
+        lengths=np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned)),
+        keys=exact_keys(tokens),
+        shingles=shingles,
+        signatures=minhash(shingles, config.num_perm),
+        removed_lines=removed,
+    )
+
+
+# ------------------------------------------------------------------------------- whole corpus
+
+
+@dataclass(slots=True)
+class Corpus:
+    """The sketches of every document, concatenated in input order (index = document number)."""
+
+    ids: list[str]
+    lengths: np.ndarray
+    keys: np.ndarray
+    shingles: ShingleSets
+    signatures: np.ndarray
+    removed_lines: Counter[str]
+
+    @classmethod
+    def concat(cls, parts: list[BatchSketch], num_perm: int) -> Corpus:
+        ids = [i for p in parts for i in p.ids]
+        if not parts:
+            return cls(
+                [],
+                np.zeros(0, np.int64),
+                np.zeros((0, 2), np.uint64),
+                ShingleSets(np.zeros(0, np.uint64), np.zeros(1, np.int64)),
+                np.zeros((0, num_perm), np.uint32),
+                Counter(),
+            )
+        sizes = np.concatenate([p.shingles.sizes for p in parts])
+        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        removed: Counter[str] = Counter()
+        for p in parts:
+            removed.update(p.removed_lines)
+        return cls(
+            ids=ids,
+            lengths=np.concatenate([p.lengths for p in parts]),
+            keys=np.concatenate([p.keys for p in parts]),
+            shingles=ShingleSets(np.concatenate([p.shingles.hashes for p in parts]), offsets),
+            signatures=np.concatenate([p.signatures for p in parts]),
+            removed_lines=removed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Removal decisions for the whole corpus plus the counts that explain how they were found."""
+
+    decisions: list[Decision]
+    stats: dict[str, int]
+
+
+def match(corpus: Corpus, config: DedupConfig) -> MatchResult:
+    """Exact groups, then LSH + verification among one representative per exact group."""
+    n = len(corpus.ids)
+    rank = policy_rank(config.keep_policy, corpus.lengths, corpus.ids)
+    sizes = corpus.shingles.sizes
+    matchable = np.flatnonzero(sizes > 0)
+
+    # Exact duplicates: the policy's favourite of each group represents it from here on.
+    leader = exact_groups(corpus.keys[matchable])
+    order = np.lexsort((rank[matchable], leader))
+    grouped = matchable[order]
+    group_of = leader[order]
+    is_first = np.ones(len(grouped), dtype=bool)
+    is_first[1:] = group_of[1:] != group_of[:-1]
+    rep_of_group = dict(zip(group_of[is_first].tolist(), grouped[is_first].tolist(), strict=True))
+    reps = np.sort(grouped[is_first])
+    exact_members = [
+        (doc, rep_of_group[g])
+        for doc, g, first in zip(
+            grouped.tolist(), group_of.tolist(), is_first.tolist(), strict=True
+        )
+        if not first
+    ]
+
+    # Near and contained copies among representatives.
+    keys = band_keys(corpus.signatures[reps], config.bands, config.rows)
+    ra, rb = lsh_pairs(keys, sizes[reps], config.max_bucket)
+    a, b = reps[ra], reps[rb]
+    keep = sketch_filter(
+        corpus.signatures,
+        sizes,
+        a,
+        b,
+        config.prefilter * config.jaccard_threshold,
+        config.prefilter * config.containment_threshold,
+    )
+    scores = verify(corpus.shingles, a[keep], b[keep])
+    near = decide(scores, rank, config.jaccard_threshold, config.containment_threshold)
+
+    # Exact members follow their representative: to it if it stays, else to its original
+    # (identical shingle sets have identical scores, so the verification carries over).
+    by_doc = {d.doc: d for d in near}
+    decisions = list(near)
+    for doc, rep in exact_members:
+        rep_decision = by_doc.get(rep)
+        if rep_decision is None:
+            decisions.append(Decision(doc, rep, 1.0, 1.0, "exact"))
+        else:
+            decisions.append(
+                Decision(
+                    doc,
+                    rep_decision.original,
+                    rep_decision.jaccard,
+                    rep_decision.containment,
+                    rep_decision.reason,
+                )
+            )
+    decisions.sort(key=lambda d: d.doc)
+    stats = {
+        "documents": n,
+        "matchable": len(matchable),
+        "exact_group_representatives": len(reps),
+        "lsh_candidate_pairs": len(a),
+        "pairs_after_sketch_filter": int(keep.sum()),
+        "verified_pairs": len(scores),
+        "verified_duplicate_pairs": _count_qualifying(scores, config),
+    }
+    return MatchResult(decisions, stats)
+
+
+def _count_qualifying(scores: PairScores, config: DedupConfig) -> int:
+    best_c = np.maximum(scores.containment_a, scores.containment_b)
+    return int(
+        (
+            (scores.jaccard >= config.jaccard_threshold) | (best_c >= config.containment_threshold)
+        ).sum()
+    )
+
+
+def cluster_table(decisions: list[Decision], ids: list[str]) -> pa.Table:
+    """``clusters.parquet``: every document of a cluster of two or more, kept ones included."""
+    kept_docs = sorted({d.original for d in decisions})
+    rows_id = [ids[k] for k in kept_docs] + [ids[d.doc] for d in decisions]
+    rows_cluster = [ids[k] for k in kept_docs] + [ids[d.original] for d in decisions]
+    n_kept = len(kept_docs)
+    table = pa.table(
+        {
+            "id": rows_id,
+            "cluster_id": rows_cluster,
+            "kept": [True] * n_kept + [False] * len(decisions),
+            "duplicate_of": [None] * n_kept + [ids[d.original] for d in decisions],
+            "jaccard": [None] * n_kept + [d.jaccard for d in decisions],
+            "containment": [None] * n_kept + [d.containment for d in decisions],
+            "reason": [None] * n_kept + [d.reason for d in decisions],
+        },
+        schema=CLUSTER_SCHEMA,
+    )
+    return table.sort_by([("cluster_id", "ascending"), ("kept", "descending"), ("id", "ascending")])
+
+
+# ------------------------------------------------------------------------------------ the run
+
+
+def _batches(records: Iterable[Record], config: DedupConfig, work: Path) -> Iterator[BatchTask]:
+    it = iter(records)
+    start = 0
+    for index in range(1 << 62):
+        chunk = list(islice(it, config.batch_size))
+        if not chunk:
+            return
+        yield BatchTask(start, chunk, config, str(work / f"batch-{index:07d}.pkl"))
+        start += len(chunk)
+
+
+def run_dedup(
+    inputs: list[str],
+    out_dir: Path,
+    config: DedupConfig,
+    *,
+    quiet: bool = False,
+    problems: ProblemLog | None = None,
+) -> dict[str, Any]:
+    """Run the whole job and write ``out_dir``; returns the summary (also in summary.json)."""
+    problems = problems if problems is not None else ProblemLog()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    sources = discover(inputs, config.input_format, problems=problems)
+    out_format = config.output_format or (sources[0].format if sources else "jsonl")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".tinlap-work-", dir=out_dir))
+    try:
+        records = read_all(
+            sources,
+            problems,
+            text_field=config.text_field,
+            id_field=config.id_field,
+            max_record_bytes=config.max_record_bytes,
+        )
+        executor = LocalExecutor(config.workers)
+        parts: list[BatchSketch] = []
+        with progress("read, clean, sketch", unit="doc", quiet=quiet) as bar:
+            for part in executor.map(sketch_batch, _batches(records, config, work)):
+                parts.append(part)
+                bar.update(len(part.ids))
+        corpus = Corpus.concat(parts, config.num_perm)
+        del parts
+        timings["read_clean_sketch"] = _lap(clock)
+
+        clock = time.perf_counter()
+        result = match(corpus, config)
+        timings["candidates_verify_cluster"] = _lap(clock)
+
+        clock = time.perf_counter()
+        removed = np.zeros(len(corpus.ids), dtype=bool)
+        removed[[d.doc for d in result.decisions]] = True
+        write_table_atomic(
+            out_dir / "clusters.parquet", cluster_table(result.decisions, corpus.ids)
+        )
+        written = _write_kept(work, out_dir, out_format, removed, config, quiet)
+        timings["write"] = _lap(clock)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    summary = _summary(corpus, result, written, problems, config, out_format, timings)
+    write_json_atomic(out_dir / "summary.json", summary)
+    return summary
+
+
+def _write_kept(
+    work: Path, out_dir: Path, fmt: str, removed: np.ndarray, config: DedupConfig, quiet: bool
+) -> int:
+    with (
+        KeptWriter(out_dir, fmt, text_field=config.text_field, id_field=config.id_field) as writer,
+        progress("write", total=int((~removed).sum()), unit="doc", quiet=quiet) as bar,
+    ):
+        doc = 0
+        for spill in sorted(work.glob("batch-*.pkl")):
+            with open(spill, "rb") as fh:
+                records, texts = pickle.load(fh)
+            for record, text in zip(records, texts, strict=True):
+                if not removed[doc]:
+                    writer.write(record, text)
+                    bar.update(1)
+                doc += 1
+        return writer.count
+
+
+def _lap(start: float) -> float:
+    return round(time.perf_counter() - start, 3)
+
+
+def _summary(
+    corpus: Corpus,
+    result: MatchResult,
+    written: int,
+    problems: ProblemLog,
+    config: DedupConfig,
+    out_format: str,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    by_reason = Counter(d.reason for d in result.decisions)
+    n = len(corpus.ids)
+    return {
+        "tinlap_version": __version__,
+        "documents_read": n,
+        "documents_kept": written,
+        "documents_removed": len(result.decisions),
+        "removed_by_reason": {r: by_reason.get(r, 0) for r in ("exact", "near", "contained")},
+        "clusters": len({d.original for d in result.decisions}),
+        "documents_not_matchable": n - result.stats["matchable"],
+        "output_format": out_format,
+        "input_problems": {
+            **problems.summary(),
+            "messages": [str(p) for p in problems.problems[:1000]],
+        },
+        "cleaning": {"lines_removed_by_rule": dict(sorted(corpus.removed_lines.items()))},
+        "matching": result.stats,
+        "seconds_per_stage": timings,
+        "config": config.to_dict(),
+    }
