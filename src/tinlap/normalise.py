@@ -35,6 +35,8 @@ import xxhash
 # Combining marks that carry a Vietnamese tone: grave, acute, tilde, hook above, dot below.
 TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 _STRIP_TONES = str.maketrans("", "", TONE_MARKS)
+# Soft hyphen, zero-width space/joiners, bidi marks, word joiner, BOM.
+_COMMON_INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\ufeff"
 _EDGE_PUNCTUATION = ".,;:!?\"'()[]{}«»“”‘’…"
 
 
@@ -95,8 +97,13 @@ def repair_text(text: str) -> str:
     Unlike the key this keeps case, punctuation and the outlet's tone style: it is the user's
     data.
     """
-    delete, _ = _patterns()
-    return delete.sub("", unicodedata.normalize("NFC", text))
+    text = unicodedata.normalize("NFC", text)
+    # Scanning every character with the full Cf class is slow; substring tests for the usual
+    # invisible characters are not, and the key deletes any other Cf character anyway.
+    if any(c in text for c in _COMMON_INVISIBLE):
+        delete, _ = _patterns()
+        text = delete.sub("", text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
