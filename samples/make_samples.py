@@ -1,0 +1,180 @@
+"""Generate ``samples/news.jsonl``: a small synthetic news corpus with known copies.
+
+Every sentence is built here from templates written for this project, so the sample ships no
+text from elsewhere. It imitates what tinlap is for: stories republished by other outlets inside
+their own chrome ("Tin liên quan" lists, footers, captions), trimmed or extended, re-encoded (NFD,
+old/new tone placement, zero-width characters), plus exact copies and unrelated stories.
+
+Run: ``python samples/make_samples.py`` (deterministic; rewrites samples/news.jsonl).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import unicodedata
+from pathlib import Path
+
+PLACES = [
+    "Hà Nội",
+    "Đà Nẵng",
+    "Huế",
+    "Cần Thơ",
+    "Hải Phòng",
+    "Quảng Ninh",
+    "Nghệ An",
+    "Khánh Hòa",
+    "Lâm Đồng",
+    "Thanh Hóa",
+    "Bình Định",
+    "Đồng Tháp",
+]
+PEOPLE = [
+    "ông Nguyễn Văn Hòa",
+    "bà Trần Thị Thúy",
+    "ông Lê Quang Khỏe",
+    "bà Phạm Thị Thủy",
+    "ông Hoàng Minh Quý",
+    "bà Võ Thị Hoa",
+    "ông Đặng Văn Tuấn",
+    "bà Bùi Thị Lan",
+]
+ROLES = [
+    "Chủ tịch UBND tỉnh",
+    "Giám đốc Sở Y tế",
+    "Phó giám đốc Sở Giao thông vận tải",
+    "Trưởng phòng Kinh tế",
+    "Giám đốc Trung tâm Khí tượng",
+    "Hiệu trưởng trường đại học",
+]
+TOPICS = [
+    ("mưa lũ", "lượng mưa", "các hộ dân vùng trũng", "sơ tán"),
+    ("giá lúa", "sản lượng lúa", "nông dân", "thu mua"),
+    ("tuyến đường mới", "tiến độ thi công", "người dân hai bên đường", "giải phóng mặt bằng"),
+    ("kỳ thi tốt nghiệp", "số thí sinh", "các điểm thi", "coi thi"),
+    ("dịch sốt xuất huyết", "số ca mắc", "các trạm y tế", "phun thuốc"),
+    ("lễ hội du lịch", "lượng khách", "các khách sạn", "đón khách"),
+    ("dự án nhà ở xã hội", "số căn hộ", "người lao động thu nhập thấp", "xét duyệt hồ sơ"),
+    ("mùa khô", "mực nước hồ chứa", "các hợp tác xã", "điều tiết nước"),
+]
+SENTENCES = [
+    "Theo {person}, {role} {place}, {a} năm nay diễn biến phức tạp hơn so với cùng kỳ năm {year}.",
+    "Tính đến ngày {day}/{month}, {b} tại {place} đã tăng khoảng {pct}% so với tháng trước.",
+    "Chính quyền địa phương đã yêu cầu {c} chủ động {d} để bảo đảm an toàn và ổn định đời sống.",
+    "{person_cap} cho biết tỉnh sẽ bố trí thêm {n} tỷ đồng để hỗ trợ {c} trong thời gian tới.",
+    "Nhiều ý kiến cho rằng việc {d} cần được thực hiện sớm, công khai và minh bạch hơn.",
+    "Trong tuần qua, lực lượng chức năng đã kiểm tra {n} địa điểm và phát hiện nhiều sai sót.",
+    "Các chuyên gia khuyến cáo người dân theo dõi thông tin chính thức, không tin tin đồn.",
+    "Dự kiến đến cuối tháng {month}, {b} sẽ đạt mức cao nhất trong {k} năm gần đây.",
+    "Đoàn công tác của tỉnh đã đến thăm hỏi, động viên {c} và trao {n} suất quà.",
+    "Ngành chức năng {place} cũng đề xuất sửa đổi quy trình {d} cho phù hợp với thực tế.",
+    "Người dân xã {village} phấn khởi khi {a} được chính quyền quan tâm giải quyết kịp thời.",
+    "Báo cáo của sở cho thấy {b} tăng đều qua từng tuần, nhất là tại các huyện phía tây.",
+]
+VILLAGES = ["Tân Hòa", "Phú Thủy", "An Khỏe", "Thạch Quý", "Hòa Lạc", "Mỹ Thuận"]
+CHROME_TOP = [
+    "Trang chủ > Thời sự > Xã hội",
+    "Thứ hai, 10/3/2025 08:30 (GMT+7)",
+    "Chia sẻ 12 Thích 3",
+]
+CHROME_BOTTOM = [
+    "Bản quyền thuộc về Báo Tin Nhanh. Ghi rõ nguồn khi phát hành lại thông tin từ website này.",
+    "Giấy phép số 123/GP-BTTTT do Bộ Thông tin và Truyền thông cấp.",
+    "Tổng biên tập: Nguyễn Văn A",
+]
+HEADERS = ["Tin liên quan", "Đọc nhiều", "Xem thêm", "Các tin bài khác"]
+
+
+def _article(rng: random.Random, index: int) -> dict[str, str]:
+    a, b, c, d = rng.choice(TOPICS)
+    place, person, role = rng.choice(PLACES), rng.choice(PEOPLE), rng.choice(ROLES)
+    slots = {
+        "a": a,
+        "b": b,
+        "c": c,
+        "d": d,
+        "place": place,
+        "person": person,
+        "role": role,
+        "person_cap": person[0].upper() + person[1:],
+        "village": rng.choice(VILLAGES),
+    }
+    paragraphs = []
+    for _ in range(rng.randint(5, 8)):
+        chosen = rng.sample(SENTENCES, 2)
+        numbers = {
+            "year": rng.randint(2015, 2024),
+            "day": rng.randint(1, 28),
+            "month": rng.randint(1, 12),
+            "pct": rng.randint(3, 60),
+            "n": rng.randint(2, 900),
+            "k": rng.randint(3, 20),
+        }
+        paragraphs.append(" ".join(s.format(**slots, **numbers) for s in chosen))
+    title = f"{place}: {a} và những việc cần làm ngay ({index})"
+    return {"title": title, "body": "\n".join(paragraphs)}
+
+
+def _reencode(text: str, rng: random.Random) -> str:
+    """Old tone placement, NFD and zero-width characters, as other outlets' CMSs produce."""
+    for new, old in (
+        ("hòa", "hoà"),
+        ("Hòa", "Hoà"),
+        ("thủy", "thuỷ"),
+        ("Thủy", "Thuỷ"),
+        ("khỏe", "khoẻ"),
+        ("Khỏe", "Khoẻ"),
+        ("Thúy", "Thuý"),
+        ("quý", "qúy"),
+    ):
+        text = text.replace(new, old)
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), k=min(8, len(words))):
+        words[i] = words[i] + "\u200b"
+    return unicodedata.normalize("NFD", " ".join(words))
+
+
+def _repost(base: dict[str, str], others: list[dict[str, str]], rng: random.Random) -> str:
+    paragraphs = base["body"].split("\n")
+    if rng.random() < 0.5:
+        paragraphs = paragraphs[: max(3, len(paragraphs) - 2)]  # trimmed
+    else:
+        paragraphs = [*paragraphs, rng.choice(others)["body"].split("\n")[0]]  # extended
+    lines = [*rng.sample(CHROME_TOP, 2), base["title"], *paragraphs, "Ảnh: Minh Hòa"]
+    lines.append(rng.choice(HEADERS))
+    lines += [o["title"] for o in rng.sample(others, 4)]
+    lines += rng.sample(CHROME_BOTTOM, 2)
+    text = "\n".join(lines)
+    return _reencode(text, rng) if rng.random() < 0.6 else text
+
+
+def main() -> None:
+    rng = random.Random(20261125)
+    articles = [_article(rng, i) for i in range(40)]
+    rows = []
+    for i, art in enumerate(articles):
+        rows.append(
+            {
+                "id": f"tinnhanh/{i:03d}",
+                "source": "tinnhanh",
+                "text": f"{art['title']}\n{art['body']}",
+            }
+        )
+    for i, art in enumerate(articles[:25]):
+        others = [o for o in articles if o is not art]
+        for outlet in ("baomoi24", "docnhanh")[: rng.randint(1, 2)]:
+            rows.append(
+                {"id": f"{outlet}/{i:03d}", "source": outlet, "text": _repost(art, others, rng)}
+            )
+    for i in range(0, 10, 3):  # exact re-publications
+        rows.append({"id": f"mirror/{i:03d}", "source": "mirror", "text": rows[i]["text"]})
+    rng.shuffle(rows)
+    out = Path(__file__).with_name("news.jsonl")
+    with out.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"wrote {len(rows)} documents to {out}")
+
+
+if __name__ == "__main__":
+    main()
