@@ -57,21 +57,44 @@ TOPICS = [
     ("dự án nhà ở xã hội", "số căn hộ", "người lao động thu nhập thấp", "xét duyệt hồ sơ"),
     ("mùa khô", "mực nước hồ chứa", "các hợp tác xã", "điều tiết nước"),
 ]
-SENTENCES = [
-    "Theo {person}, {role} {place}, {a} năm nay diễn biến phức tạp hơn so với cùng kỳ năm {year}.",
-    "Tính đến ngày {day}/{month}, {b} tại {place} đã tăng khoảng {pct}% so với tháng trước.",
-    "Chính quyền địa phương đã yêu cầu {c} chủ động {d} để bảo đảm an toàn và ổn định đời sống.",
-    "{person_cap} cho biết tỉnh sẽ bố trí thêm {n} tỷ đồng để hỗ trợ {c} trong thời gian tới.",
-    "Nhiều ý kiến cho rằng việc {d} cần được thực hiện sớm, công khai và minh bạch hơn.",
-    "Trong tuần qua, lực lượng chức năng đã kiểm tra {n} địa điểm và phát hiện nhiều sai sót.",
-    "Các chuyên gia khuyến cáo người dân theo dõi thông tin chính thức, không tin tin đồn.",
-    "Dự kiến đến cuối tháng {month}, {b} sẽ đạt mức cao nhất trong {k} năm gần đây.",
-    "Đoàn công tác của tỉnh đã đến thăm hỏi, động viên {c} và trao {n} suất quà.",
-    "Ngành chức năng {place} cũng đề xuất sửa đổi quy trình {d} cho phù hợp với thực tế.",
-    "Người dân xã {village} phấn khởi khi {a} được chính quyền quan tâm giải quyết kịp thời.",
-    "Báo cáo của sở cho thấy {b} tăng đều qua từng tuần, nhất là tại các huyện phía tây.",
+# Sentences are assembled from short phrases so that most 5-word shingles cross a phrase
+# boundary: two different stories share few shingles, as real different stories do.
+LEADS = [
+    "Sáng nay",
+    "Chiều qua",
+    "Theo báo cáo mới",
+    "Trong tuần này",
+    "Từ đầu tháng",
+    "Tại cuộc họp",
+    "Ngay sau đó",
+    "Cũng trong ngày",
+    "Trước đó",
+    "Đến nay",
 ]
-VILLAGES = ["Tân Hòa", "Phú Thủy", "An Khỏe", "Thạch Quý", "Hòa Lạc", "Mỹ Thuận"]
+VERBS = [
+    "đã kiểm tra",
+    "cho biết về",
+    "đề xuất tăng",
+    "yêu cầu rà soát",
+    "công bố số liệu về",
+    "đánh giá lại",
+    "hỗ trợ thêm cho",
+    "khảo sát",
+    "lên kế hoạch cho",
+    "tổng kết",
+]
+TAILS = [
+    "tại các huyện ven biển",
+    "ở khu vực nội thành",
+    "trong quý này",
+    "từ tuần sau",
+    "theo chỉ đạo của tỉnh",
+    "với kinh phí {n} tỷ đồng",
+    "ở {n} xã vùng sâu",
+    "trước mùa mưa bão",
+    "sau {k} tháng triển khai",
+    "kể từ năm {year}",
+]
 CHROME_TOP = [
     "Trang chủ > Thời sự > Xã hội",
     "Thứ hai, 10/3/2025 08:30 (GMT+7)",
@@ -88,29 +111,27 @@ HEADERS = ["Tin liên quan", "Đọc nhiều", "Xem thêm", "Các tin bài khác
 def _article(rng: random.Random, index: int) -> dict[str, str]:
     a, b, c, d = rng.choice(TOPICS)
     place, person, role = rng.choice(PLACES), rng.choice(PEOPLE), rng.choice(ROLES)
-    slots = {
-        "a": a,
-        "b": b,
-        "c": c,
-        "d": d,
-        "place": place,
-        "person": person,
-        "role": role,
-        "person_cap": person[0].upper() + person[1:],
-        "village": rng.choice(VILLAGES),
-    }
     paragraphs = []
     for _ in range(rng.randint(5, 8)):
-        chosen = rng.sample(SENTENCES, 2)
-        numbers = {
-            "year": rng.randint(2015, 2024),
-            "day": rng.randint(1, 28),
-            "month": rng.randint(1, 12),
-            "pct": rng.randint(3, 60),
-            "n": rng.randint(2, 900),
-            "k": rng.randint(3, 20),
-        }
-        paragraphs.append(" ".join(s.format(**slots, **numbers) for s in chosen))
+        sentences = []
+        for _ in range(rng.randint(2, 3)):
+            numbers = {
+                "year": rng.randint(2015, 2024),
+                "n": rng.randint(2, 900),
+                "k": rng.randint(2, 20),
+            }
+            subject = rng.choice([person, role + " " + place, "ngành chức năng", c])
+            sentence = " ".join(
+                [
+                    rng.choice(LEADS) + ",",
+                    subject,
+                    rng.choice(VERBS),
+                    rng.choice([a, b, c, d]),
+                    rng.choice(TAILS).format(**numbers),
+                ]
+            )
+            sentences.append(sentence[0].upper() + sentence[1:] + ".")
+        paragraphs.append(" ".join(sentences))
     title = f"{place}: {a} và những việc cần làm ngay ({index})"
     return {"title": title, "body": "\n".join(paragraphs)}
 
