@@ -69,7 +69,9 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 def canonical_tokens(raw: str) -> list[str]:
     """The key tokens of one whitespace-free raw token (zero, one or several)."""
     text = unicodedata.normalize("NFKD", raw).casefold()
-    if raw.isalnum():  # the common case: no format characters, no punctuation to split on
+    # The common case: no format characters, no punctuation to split on. An alnum token can still
+    # decompose into punctuation or spaces under NFKD (½ → 1⁄2, Ŀ → L·), so it must be NFKC too.
+    if raw.isalnum() and unicodedata.is_normalized("NFKC", raw):
         parts = [text]
     else:
         delete, split = _patterns()
@@ -144,10 +146,11 @@ class Tokeniser:
         """Fingerprints of every key token of every text, in order."""
         # Lower-casing and trimming edge punctuation in Arrow first merges most spellings of a
         # word ("Hà", "hà", "Hà,") before the per-distinct-token Python work; the key is unchanged
-        # because canonical_tokens case-folds and splits on punctuation anyway.
+        # because canonical_tokens case-folds and splits on punctuation anyway. Only ASCII is
+        # lowered: Arrow's full Unicode lowering is not casefold (İ → i, not i̇; newer letters).
         raw_lists = pc.ascii_split_whitespace(pa.array(texts, pa.large_string()))
         raw_per_doc = np.diff(raw_lists.offsets.to_numpy())
-        raw = pc.utf8_trim(pc.utf8_lower(raw_lists.flatten()), _EDGE_PUNCTUATION)
+        raw = pc.utf8_trim(pc.ascii_lower(raw_lists.flatten()), _EDGE_PUNCTUATION)
         encoded = pc.dictionary_encode(raw)
         vocabulary = encoded.dictionary.to_pylist()
         indices = encoded.indices.to_numpy(zero_copy_only=False)

@@ -119,7 +119,8 @@ def minhash(shingles: ShingleSets, num_perm: int) -> np.ndarray:
     h = shingles.hashes
     doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), shingles.sizes)
     bins = (h >> (np.uint64(64) - bits)).astype(np.int64)
-    values = (h & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    # A value of 0xFFFFFFFF would read as EMPTY (a 1-shingle document would look empty): clamp it.
+    values = np.minimum(h & np.uint64(0xFFFFFFFF), np.uint64(0xFFFFFFFE)).astype(np.uint32)
     sig = np.full(n_docs * num_perm, EMPTY, dtype=np.uint32)
     np.minimum.at(sig, doc_of * num_perm + bins, values)
     sig = sig.reshape(n_docs, num_perm)

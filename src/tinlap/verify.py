@@ -89,8 +89,17 @@ def _intersections(sets: ShingleSets, q_doc: np.ndarray, t_doc: np.ndarray) -> n
         return np.zeros(len(q_doc), dtype=np.int64)
     pos = np.searchsorted(packed, q_packed)
     hit = np.zeros(len(q_packed), dtype=bool)
-    # Confirm on the full hash; also look one further in case two hashes share their top bits.
-    for step in (0, 1):
-        p = np.minimum(pos + step, len(packed) - 1)
-        hit |= (packed[p] == q_packed) & (t_hashes[p] == q_hashes)
+    # Confirm on the full hash, walking on while the packed key still matches: several hashes of
+    # one target can share their top bits (rare for random hashes; always for small values).
+    active = np.arange(len(q_packed))
+    while len(active):
+        p = pos[active]
+        inside = p < len(packed)
+        active, p = active[inside], p[inside]
+        same = packed[p] == q_packed[active]
+        active, p = active[same], p[same]
+        found = t_hashes[p] == q_hashes[active]
+        hit[active[found]] = True
+        active = active[~found]
+        pos[active] += 1
     return np.bincount(pair_of, weights=hit, minlength=len(q_doc)).astype(np.int64)
