@@ -108,25 +108,27 @@ def sketch_filter(
     sizes: np.ndarray,
     a: np.ndarray,
     b: np.ndarray,
-    min_jaccard: float,
-    min_containment: float,
+    jaccard_threshold: float,
+    containment_threshold: float,
+    z: float = 4.5,
 ) -> np.ndarray:
-    """Mask of pairs whose MinHash estimates could plausibly reach the thresholds.
+    """Mask of pairs whose MinHash estimate could plausibly reach either threshold.
 
-    Only *discards* pairs, never accepts one: callers pass generous floors (a fraction of the
-    real thresholds), because the estimate of a K-bin sketch has a standard deviation of about
-    sqrt(J(1-J)/K). On VNTC a floor of 0.4x the thresholds removes ~80% of LSH candidates and
-    no pair with true containment >= 0.4.
+    Only *discards* pairs, never accepts one. The test is on an upper confidence bound:
+    Ĵ + z·sqrt((Ĵ(1-Ĵ) + 1/K)/K), with K the number of bins that can be informative (at most
+    the smaller document's shingle count, since short documents fill bins by densification).
+    Containment of the smaller set follows from |A ∩ B| = J (|A| + |B|) / (1 + J).
     """
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
     j_est = np.empty(len(a), dtype=np.float64)
     step = 65536
     for s in range(0, len(a), step):
-        j_est[s : s + step] = (signatures[a[s : s + step]] == signatures[b[s : s + step]]).mean(
-            axis=1
-        )
+        same = signatures[a[s : s + step]] == signatures[b[s : s + step]]
+        j_est[s : s + step] = same.mean(axis=1)
     sa, sb = sizes[a].astype(np.float64), sizes[b].astype(np.float64)
-    # |A ∩ B| = J (|A| + |B|) / (1 + J); containment of the smaller set follows.
-    c_est = j_est / (1.0 + j_est) * (sa + sb) / np.maximum(np.minimum(sa, sb), 1.0)
-    return (j_est >= min_jaccard) | (c_est >= min_containment)
+    smaller = np.maximum(np.minimum(sa, sb), 1.0)
+    k = np.minimum(float(signatures.shape[1]), smaller)
+    j_hi = np.minimum(j_est + z * np.sqrt((j_est * (1.0 - j_est) + 1.0 / k) / k), 1.0)
+    c_hi = j_hi / (1.0 + j_hi) * (sa + sb) / smaller
+    return (j_hi >= jaccard_threshold) | (c_hi >= containment_threshold)

@@ -32,9 +32,8 @@ class DedupConfig:
     bands: int = 64
     rows: int = 2
     max_bucket: int = 200
-    prefilter: float = (
-        0.4  # candidates whose sketch estimate is below this share of a threshold are dropped
-    )
+    # Drop candidates whose sketch upper bound (z sigmas) misses both thresholds.
+    prefilter_z: float = 4.5
     jaccard_threshold: float = 0.5
     containment_threshold: float = 0.6
     # Decision and output
@@ -56,7 +55,9 @@ class DedupConfig:
                 f"bands x rows ({self.bands} x {self.rows}) must be >= 1 "
                 f"and fit in num-perm ({self.num_perm})"
             )
-        for name in ("jaccard_threshold", "containment_threshold", "prefilter"):
+        if self.prefilter_z < 0:
+            problems.append(f"prefilter z must be >= 0, got {self.prefilter_z}")
+        for name in ("jaccard_threshold", "containment_threshold"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 problems.append(f"{name.replace('_', '-')} must be in (0, 1], got {value}")

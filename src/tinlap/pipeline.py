@@ -195,8 +195,9 @@ def match(corpus: Corpus, config: DedupConfig) -> MatchResult:
         sizes,
         a,
         b,
-        config.prefilter * config.jaccard_threshold,
-        config.prefilter * config.containment_threshold,
+        config.jaccard_threshold,
+        config.containment_threshold,
+        config.prefilter_z,
     )
     scores = verify(corpus.shingles, a[keep], b[keep])
     near = decide(scores, rank, config.jaccard_threshold, config.containment_threshold)
