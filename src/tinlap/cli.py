@@ -26,7 +26,9 @@ def main() -> None:
     \b
     Start with:
       tinlap dedup crawl.jsonl.zst --output out/
-    then read out/summary.json and out/clusters.parquet.
+    then read out/summary.json (counts, problems, settings), out/clusters.parquet (which
+    document copies which, with exact scores) and the kept corpus (out/kept.jsonl,
+    out/kept.parquet or out/kept/, in the input's format).
     """
 
 

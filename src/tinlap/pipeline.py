@@ -72,6 +72,7 @@ class BatchSketch:
     shingles: ShingleSets
     signatures: np.ndarray  # (n, num_perm) uint32
     removed_lines: Counter[str] = field(default_factory=Counter)
+    seconds: Counter[str] = field(default_factory=Counter)  # CPU time of each sub-stage
 
 
 @cache
@@ -84,6 +85,15 @@ def sketch_batch(task: BatchTask) -> BatchSketch:
     """Clean, normalise and sketch one batch; write its output texts to the spill file."""
     cleaner, tokeniser = _worker_state()
     config = task.config
+    seconds: Counter[str] = Counter()
+    clock = time.process_time()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.process_time()
+        seconds[stage] += now - clock
+        clock = now
+
     removed: Counter[str] = Counter()
     cleaned: list[str] = []
     for record in task.records:
@@ -93,22 +103,29 @@ def sketch_batch(task: BatchTask) -> BatchSketch:
             text = result.text
             removed.update(r.rule for r in result.removed)
         cleaned.append(text)
+    lap("clean")
 
     outputs = cleaned if config.output_text == "cleaned" else [r.text for r in task.records]
     slim = [Record(r.id, "", r.path, r.line, r.fields) for r in task.records]
     with open(task.spill, "wb") as fh:
         pickle.dump((slim, outputs), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    lap("spill")
 
     tokens = tokeniser.tokenise_batch(cleaned)
+    lap("normalise")
+    keys = exact_keys(tokens)
     shingles = shingle_sets(tokens, config.shingle_size)
+    signatures = minhash(shingles, config.num_perm)
+    lap("sketch")
     return BatchSketch(
         start=task.start,
         ids=[r.id for r in task.records],
         lengths=np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned)),
-        keys=exact_keys(tokens),
+        keys=keys,
         shingles=shingles,
-        signatures=minhash(shingles, config.num_perm),
+        signatures=signatures,
         removed_lines=removed,
+        seconds=seconds,
     )
 
 
@@ -125,6 +142,7 @@ class Corpus:
     shingles: ShingleSets
     signatures: np.ndarray
     removed_lines: Counter[str]
+    seconds: Counter[str]
 
     @classmethod
     def concat(cls, parts: list[BatchSketch], num_perm: int) -> Corpus:
@@ -137,13 +155,16 @@ class Corpus:
                 ShingleSets(np.zeros(0, np.uint64), np.zeros(1, np.int64)),
                 np.zeros((0, num_perm), np.uint32),
                 Counter(),
+                Counter(),
             )
         sizes = np.concatenate([p.shingles.sizes for p in parts])
         offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=offsets[1:])
         removed: Counter[str] = Counter()
+        seconds: Counter[str] = Counter()
         for p in parts:
             removed.update(p.removed_lines)
+            seconds.update(p.seconds)
         return cls(
             ids=ids,
             lengths=np.concatenate([p.lengths for p in parts]),
@@ -151,6 +172,7 @@ class Corpus:
             shingles=ShingleSets(np.concatenate([p.shingles.hashes for p in parts]), offsets),
             signatures=np.concatenate([p.signatures for p in parts]),
             removed_lines=removed,
+            seconds=seconds,
         )
 
 
@@ -321,7 +343,7 @@ def run_dedup(
         write_table_atomic(
             out_dir / "clusters.parquet", cluster_table(result.decisions, corpus.ids)
         )
-        written = _write_kept(work, out_dir, out_format, removed, config, quiet)
+        written = _write_kept(work, out_dir, out_format, removed, config, quiet, problems)
         timings["write"] = _lap(clock)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -332,8 +354,19 @@ def run_dedup(
 
 
 def _write_kept(
-    work: Path, out_dir: Path, fmt: str, removed: np.ndarray, config: DedupConfig, quiet: bool
+    work: Path,
+    out_dir: Path,
+    fmt: str,
+    removed: np.ndarray,
+    config: DedupConfig,
+    quiet: bool,
+    problems: ProblemLog,
 ) -> int:
+    """Stream the kept documents from the spill files into the output corpus.
+
+    A document the output format cannot hold (e.g. an id that is no safe file name for .txt
+    output) is an error naming its file and line, never a silent loss.
+    """
     with (
         KeptWriter(out_dir, fmt, text_field=config.text_field, id_field=config.id_field) as writer,
         progress("write", total=int((~removed).sum()), unit="doc", quiet=quiet) as bar,
@@ -344,7 +377,10 @@ def _write_kept(
                 records, texts = pickle.load(fh)
             for record, text in zip(records, texts, strict=True):
                 if not removed[doc]:
-                    writer.write(record, text)
+                    try:
+                        writer.write(record, text)
+                    except ValueError as err:
+                        problems.error(record.path, record.line, "unwritable", str(err))
                     bar.update(1)
                 doc += 1
         return writer.count
@@ -369,6 +405,7 @@ def _summary(
         "tinlap_version": __version__,
         "documents_read": n,
         "documents_kept": written,
+        "documents_unwritable": n - len(result.decisions) - written,
         "documents_removed": len(result.decisions),
         "removed_by_reason": {r: by_reason.get(r, 0) for r in ("exact", "near", "contained")},
         "clusters": len({d.original for d in result.decisions}),
@@ -381,5 +418,6 @@ def _summary(
         "cleaning": {"lines_removed_by_rule": dict(sorted(corpus.removed_lines.items()))},
         "matching": result.stats,
         "seconds_per_stage": timings,
+        "worker_cpu_seconds": {k: round(v, 3) for k, v in sorted(corpus.seconds.items())},
         "config": config.to_dict(),
     }
