@@ -776,15 +776,18 @@ class Cleaner:
         self.rules: tuple[LineRule, ...] = tuple(default_rules() if rules is None else rules)
         self._steps = _fuse(self.rules)
 
-    def clean(self, text: str) -> CleanResult:
+    def clean(self, text: str, extra: Sequence[LineRule] = ()) -> CleanResult:
+        """Clean ``text``; ``extra`` rules (e.g. the learned rule for this document's source)
+        run after the built-in ones. A rule with ``may_drop_title = True`` is trusted to judge
+        the title itself (it knows when a first line is site chrome)."""
         raw = text.split("\n")
         nfc = text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
         lines = [line.strip() for line in (raw if nfc is text else nfc.split("\n"))]
         dropped: list[str | None] = [None] * len(lines)
         title = _title_index(lines)
-        for step in self._steps:
+        for step in (*self._steps, *extra):
             step.mark(lines, dropped)
-            if title is not None:
+            if title is not None and not getattr(step, "may_drop_title", False):
                 dropped[title] = None
         return _result(raw, dropped)
 

@@ -27,6 +27,10 @@ class DedupConfig:
     max_record_bytes: int = 64 * 2**20
     # Cleaning and matching
     clean: bool = True
+    learn_boilerplate: bool = True  # count per-source recurring lines first (boilerplate.py)
+    source_field: str | None = None  # the site of a record; default: url host, source, folder
+    boilerplate_min_docs: int = 5
+    boilerplate_fraction: float = 0.02
     shingle_size: int = 5
     num_perm: int = 128
     bands: int = 64
@@ -55,6 +59,8 @@ class DedupConfig:
                 f"bands x rows ({self.bands} x {self.rows}) must be >= 1 "
                 f"and fit in num-perm ({self.num_perm})"
             )
+        if self.boilerplate_min_docs < 2 or not 0.0 < self.boilerplate_fraction <= 1.0:
+            problems.append("boilerplate min docs must be >= 2 and fraction in (0, 1]")
         if self.prefilter_z < 0:
             problems.append(f"prefilter z must be >= 0, got {self.prefilter_z}")
         for name in ("jaccard_threshold", "containment_threshold"):

@@ -22,14 +22,15 @@ import numpy as np
 import pyarrow as pa
 
 from tinlap import __version__
+from tinlap.boilerplate import ChromeLearner, ChromeModel, DocLines, doc_lines, source_of
 from tinlap.candidates import band_keys, exact_groups, lsh_pairs, sketch_filter
-from tinlap.clean import Cleaner
+from tinlap.clean import Cleaner, CleanResult
 from tinlap.cluster import Decision, decide, policy_rank
 from tinlap.config import DedupConfig
 from tinlap.executor import LocalExecutor
 from tinlap.normalise import Tokeniser, repair_text
 from tinlap.progress import progress
-from tinlap.read import discover, read_all
+from tinlap.read import Source, discover, read_all
 from tinlap.records import ProblemLog, Record
 from tinlap.sketch import ShingleSets, exact_keys, minhash, shingle_sets
 from tinlap.verify import PairScores, verify
@@ -59,6 +60,7 @@ class BatchTask:
     records: list[Record]
     config: DedupConfig
     spill: str
+    model: str | None = None  # path of the pickled ChromeModel, when boilerplate was learned
 
 
 @dataclass(slots=True)
@@ -81,9 +83,43 @@ def _worker_state() -> tuple[Cleaner, Tokeniser]:
     return Cleaner(), Tokeniser()
 
 
+@cache
+def _load_model(path: str) -> ChromeModel:
+    """The learned boilerplate model, loaded once per worker process (not shipped per task)."""
+    with open(path, "rb") as fh:
+        model: ChromeModel = pickle.load(fh)
+    return model
+
+
+def learn_batch(task: BatchTask) -> DocLines:
+    """Learning pass, per batch: the distinct line keys of each document, by source."""
+    field_name = task.config.source_field
+    texts = [repair_text(r.text) for r in task.records]
+    return doc_lines(texts, [source_of(r, field_name) for r in task.records])
+
+
+def clean_batch(task: BatchTask) -> tuple[list[str], list[CleanResult | None]]:
+    """Repair and clean each document of a batch (``None`` results when cleaning is off)."""
+    cleaner, _ = _worker_state()
+    config = task.config
+    model = _load_model(task.model) if task.model else None
+    texts: list[str] = []
+    results: list[CleanResult | None] = []
+    for record in task.records:
+        text = repair_text(record.text)
+        result = None
+        if config.clean:
+            extra = (model.rule_for(source_of(record, config.source_field)),) if model else ()
+            result = cleaner.clean(text, extra)
+            text = result.text
+        texts.append(text)
+        results.append(result)
+    return texts, results
+
+
 def sketch_batch(task: BatchTask) -> BatchSketch:
     """Clean, normalise and sketch one batch; write its output texts to the spill file."""
-    cleaner, tokeniser = _worker_state()
+    _, tokeniser = _worker_state()
     config = task.config
     seconds: Counter[str] = Counter()
     clock = time.process_time()
@@ -94,15 +130,8 @@ def sketch_batch(task: BatchTask) -> BatchSketch:
         seconds[stage] += now - clock
         clock = now
 
-    removed: Counter[str] = Counter()
-    cleaned: list[str] = []
-    for record in task.records:
-        text = repair_text(record.text)
-        if config.clean:
-            result = cleaner.clean(text)
-            text = result.text
-            removed.update(r.rule for r in result.removed)
-        cleaned.append(text)
+    cleaned, results = clean_batch(task)
+    removed = Counter(r.rule for result in results if result for r in result.removed)
     lap("clean")
 
     outputs = cleaned if config.output_text == "cleaned" else [r.text for r in task.records]
@@ -288,15 +317,45 @@ def cluster_table(decisions: list[Decision], ids: list[str]) -> pa.Table:
 # ------------------------------------------------------------------------------------ the run
 
 
-def _batches(records: Iterable[Record], config: DedupConfig, work: Path) -> Iterator[BatchTask]:
+def _batches(
+    records: Iterable[Record], config: DedupConfig, work: Path, model: str | None = None
+) -> Iterator[BatchTask]:
     it = iter(records)
     start = 0
     for index in range(1 << 62):
         chunk = list(islice(it, config.batch_size))
         if not chunk:
             return
-        yield BatchTask(start, chunk, config, str(work / f"batch-{index:07d}.pkl"))
+        yield BatchTask(start, chunk, config, str(work / f"batch-{index:07d}.pkl"), model)
         start += len(chunk)
+
+
+def learn_boilerplate(
+    sources: list[Source], config: DedupConfig, work: Path, executor: LocalExecutor, quiet: bool
+) -> str | None:
+    """The learning pass: read everything once, count lines per source, save the model.
+
+    Input problems are reported by the main pass, not here (the same records are read again).
+    Returns the model's path for the workers, or None when learning is off.
+    """
+    if not (config.clean and config.learn_boilerplate):
+        return None
+    records = read_all(
+        sources,
+        ProblemLog(keep=0),
+        text_field=config.text_field,
+        id_field=config.id_field,
+        max_record_bytes=config.max_record_bytes,
+    )
+    learner = ChromeLearner(work, config.boilerplate_min_docs, config.boilerplate_fraction)
+    with progress("learn boilerplate", unit="doc", quiet=quiet) as bar:
+        for lines in executor.map(learn_batch, _batches(records, config, work)):
+            learner.add(lines)
+            bar.update(len(lines.sources))
+    path = work / "chrome-model.pkl"
+    with open(path, "wb") as fh:
+        pickle.dump(learner.finish(), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return str(path)
 
 
 def run_dedup(
@@ -315,7 +374,11 @@ def run_dedup(
     out_format = config.output_format or (sources[0].format if sources else "jsonl")
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".tinlap-work-", dir=out_dir))
+    executor = LocalExecutor(config.workers)
     try:
+        model_path = learn_boilerplate(sources, config, work, executor, quiet)
+        timings["learn_boilerplate"] = _lap(clock)
+        clock = time.perf_counter()
         records = read_all(
             sources,
             problems,
@@ -323,10 +386,9 @@ def run_dedup(
             id_field=config.id_field,
             max_record_bytes=config.max_record_bytes,
         )
-        executor = LocalExecutor(config.workers)
         parts: list[BatchSketch] = []
         with progress("read, clean, sketch", unit="doc", quiet=quiet) as bar:
-            for part in executor.map(sketch_batch, _batches(records, config, work)):
+            for part in executor.map(sketch_batch, _batches(records, config, work, model_path)):
                 parts.append(part)
                 bar.update(len(part.ids))
         corpus = Corpus.concat(parts, config.num_perm)
@@ -345,10 +407,12 @@ def run_dedup(
         )
         written = _write_kept(work, out_dir, out_format, removed, config, quiet, problems)
         timings["write"] = _lap(clock)
+        learned = _model_summary(model_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     summary = _summary(corpus, result, written, problems, config, out_format, timings)
+    summary["cleaning"]["learned_boilerplate"] = learned
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
@@ -384,6 +448,10 @@ def _write_kept(
                     bar.update(1)
                 doc += 1
         return writer.count
+
+
+def _model_summary(path: str | None) -> dict[str, object] | None:
+    return _load_model(path).summary() if path else None
 
 
 def _lap(start: float) -> float:

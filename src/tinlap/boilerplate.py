@@ -1,0 +1,279 @@
+"""Boilerplate learned from the corpus: lines that recur across many documents of one source.
+
+Single-document rules catch the usual headers; every site also has chrome of its own (menus,
+house bylines, cookie notices, footers) that repeats across its pages. A first pass counts, per
+source (site), in how many documents each normalised line occurs; a line seen in at least
+``threshold(n)`` of the source's ``n`` documents is chrome there:
+
+    threshold(n) = max(min_docs, ceil(fraction * n))
+
+so a line must recur both absolutely (``min_docs``, default 5: a story reposted twice on one
+site is not chrome) and relatively (``fraction``, default 2%: on a 100k-page site, 2,000 pages).
+A one-word line ("Video", but also a table header such as "Đội") must reach 20% of the pages,
+and lines with no letter (numbers, table cells) or over 300 characters are never chrome. A
+source with fewer than 20 documents learns nothing: so few pages say nothing about a template.
+
+Unlike CCNet, which drops every repeated line including its first occurrence, the first line of
+a document (its title) is kept unless that line is itself chrome *as a first line* (a site name
+that opens most pages): a page's title that shows up in other pages' "related" lists is removed
+from those lists, not from its own page. And a document is never emptied: if every line but the
+title would go (a page that is itself a copy of another), nothing goes.
+
+Memory is bounded for any corpus size: lines are counted in a count-min sketch (fixed size),
+and only the lines whose sketch estimate reaches the threshold are counted exactly, in a second
+look at the per-batch line keys (kept on disk, 8 bytes per distinct line per document).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import xxhash
+
+from tinlap.records import Record
+
+RULE = "learned_boilerplate"
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+MIN_SOURCE_DOCS = 20  # fewer pages than this say nothing about a site's template
+MAX_LINE_CHARS = 300  # chrome is short; skipping long lines keeps both passes cheap
+SINGLE_WORD_FRACTION = 0.2  # a one-word line ("Video", "Đội") must be on 20% of a site's pages
+
+
+def line_key(line: str) -> tuple[int, bool] | None:
+    """64-bit key of a line that may be chrome, and whether it is a single word; else None.
+
+    Case folded and whitespace collapsed, digits kept (callers pass NFC text). Lines longer
+    than ``MAX_LINE_CHARS`` and lines without a letter (numbers, table cells such as "10") are
+    never chrome.
+    """
+    if len(line) > MAX_LINE_CHARS:
+        return None
+    words = line.casefold().split()
+    if not words or not any(c.isalpha() for c in line):
+        return None
+    return xxhash.xxh3_64_intdigest(" ".join(words).encode("utf-8")), len(words) == 1
+
+
+def source_of(record: Record, source_field: str | None) -> str:
+    """The site a document belongs to, for per-source counting.
+
+    In order: ``source_field`` if given, else a ``url`` field's host, else a ``source`` field,
+    else the folder of a .txt document's id, else the input file.
+    """
+    fields = record.fields or {}
+    for name in (source_field, "url", "source"):
+        if name and fields.get(name) not in (None, ""):
+            value = str(fields[name])
+            if name == "url" or "://" in value:
+                host = urlsplit(value).hostname
+                if host:
+                    return host.removeprefix("www.")
+            return value
+    if record.fields is None and "/" in record.id:  # a .txt document: its folder
+        return record.id.rsplit("/", 1)[0]
+    return record.path
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    x = x ^ (x >> np.uint64(30))
+    x = x * _M1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+@dataclass(slots=True)
+class DocLines:
+    """The distinct line keys of a batch of documents (for the learning pass)."""
+
+    sources: list[str]
+    keys: np.ndarray  # uint64, per-source combined keys; each document's keys are distinct
+    single: np.ndarray  # bool: the line is a single word (must recur more to count as chrome)
+    owners: np.ndarray  # int64: which document of the batch each key belongs to
+    first: np.ndarray  # uint64: each document's first-line (title) key, 0 if it has none
+
+
+def doc_lines(texts: Sequence[str], sources: Sequence[str]) -> DocLines:
+    """Line keys of a batch: the per-document work of the learning pass."""
+    keys: list[int] = []
+    single: list[bool] = []
+    owners: list[int] = []
+    first = np.zeros(len(texts), dtype=np.uint64)
+    for i, text in enumerate(texts):
+        seen: set[int] = set()
+        title = True
+        for line in text.split("\n"):
+            if not line.strip():
+                continue
+            found = line_key(line)
+            if title and found is not None:
+                first[i] = found[0]
+            title = False
+            if found is not None and found[0] not in seen:
+                seen.add(found[0])
+                keys.append(found[0])
+                single.append(found[1])
+                owners.append(i)
+    owner_arr = np.asarray(owners, dtype=np.int64)
+    src = np.array([xxhash.xxh3_64_intdigest(s.encode("utf-8")) for s in sources], dtype=np.uint64)
+    combined = _combine_per_doc(np.asarray(keys, dtype=np.uint64), src[owner_arr])
+    has_first = first != 0
+    first[has_first] = _combine_per_doc(first[has_first], src[has_first])
+    return DocLines(list(sources), combined, np.asarray(single, dtype=bool), owner_arr, first)
+
+
+def _combine_per_doc(keys: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    return _mix(keys ^ _mix(sources))
+
+
+class CountMinSketch:
+    """Fixed-size approximate counter (never under-counts): memory does not grow with the corpus."""
+
+    def __init__(self, width_bits: int = 22, depth: int = 4) -> None:
+        self.width_mask = np.uint64((1 << width_bits) - 1)
+        self.table = np.zeros((depth, 1 << width_bits), dtype=np.uint32)
+        self.seeds = [
+            np.uint64(0x9E3779B97F4A7C15 * (r + 1) & 0xFFFFFFFFFFFFFFFF) for r in range(depth)
+        ]
+
+    def _slots(self, keys: np.ndarray, row: int) -> np.ndarray:
+        return (_mix(keys ^ self.seeds[row]) & self.width_mask).astype(np.int64)
+
+    def add(self, keys: np.ndarray) -> None:
+        for row in range(len(self.seeds)):
+            np.add.at(self.table[row], self._slots(keys, row), 1)
+
+    def estimate(self, keys: np.ndarray) -> np.ndarray:
+        est = np.full(len(keys), np.iinfo(np.uint32).max, dtype=np.uint32)
+        for row in range(len(self.seeds)):
+            np.minimum(est, self.table[row][self._slots(keys, row)], out=est)
+        return est
+
+
+@dataclass(slots=True)
+class ChromeModel:
+    """What the learning pass found: chrome line keys per source, and how it decided."""
+
+    min_docs: int = 5
+    fraction: float = 0.02
+    docs_per_source: Counter[str] = field(default_factory=Counter)
+    chrome: frozenset[int] = frozenset()  # combined (source, line) keys
+    title_chrome: frozenset[int] = frozenset()  # combined keys that are chrome as a first line
+
+    def rule_for(self, source: str) -> LearnedRule:
+        return LearnedRule(self, xxhash.xxh3_64_intdigest(source.encode("utf-8")))
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "min_docs": self.min_docs,
+            "fraction": self.fraction,
+            "sources": len(self.docs_per_source),
+            "chrome_lines": len(self.chrome),
+            "chrome_titles": len(self.title_chrome),
+        }
+
+
+class LearnedRule:
+    """The line rule that applies a ``ChromeModel`` to one document of a known source."""
+
+    name = RULE
+    may_drop_title = True
+
+    def __init__(self, model: ChromeModel, source_hash: int) -> None:
+        self.model = model
+        self.source = np.uint64(source_hash)
+
+    def mark(self, lines: Sequence[str], dropped: list[str | None]) -> None:
+        idx = [i for i, s in enumerate(lines) if s]
+        if not idx or not self.model.chrome:
+            return
+        found = [line_key(lines[i]) for i in idx]
+        keys = np.array([f[0] if f else 0 for f in found], dtype=np.uint64)
+        combined = _combine_per_doc(keys, np.full(len(keys), self.source, dtype=np.uint64))
+        hits = [
+            f is not None and k in self.model.chrome
+            for f, k in zip(found, combined.tolist(), strict=True)
+        ]
+        title_is_chrome = found[0] is not None and int(combined[0]) in self.model.title_chrome
+        hits[0] = hits[0] and title_is_chrome
+        remaining = [i for i, hit in zip(idx, hits, strict=True) if not hit and dropped[i] is None]
+        if not remaining or (remaining == idx[:1] and not title_is_chrome):
+            return  # nothing (or only the title) would be left: the page is a copy, not chrome
+        for i, hit in zip(idx, hits, strict=True):
+            if hit and dropped[i] is None:
+                dropped[i] = self.name
+
+
+class ChromeLearner:
+    """Builds a ``ChromeModel`` from batches of ``DocLines``, spilling keys to ``work``."""
+
+    def __init__(self, work: Path, min_docs: int = 5, fraction: float = 0.02) -> None:
+        self.work = work
+        self.model = ChromeModel(min_docs=min_docs, fraction=fraction)
+        self.sketch = CountMinSketch()
+        self.first_sketch = CountMinSketch(width_bits=20)
+        self._spills: list[Path] = []
+        self._source_of_key: list[np.ndarray] = []
+
+    def add(self, batch: DocLines) -> None:
+        self.sketch.add(batch.keys)
+        firsts = batch.first[batch.first != 0]
+        self.first_sketch.add(firsts)
+        self.model.docs_per_source.update(batch.sources)
+        path = self.work / f"lines-{len(self._spills):07d}.npz"
+        sources = np.array(batch.sources, dtype=object)
+        np.savez(
+            path,
+            keys=batch.keys,
+            single=batch.single,
+            src=sources[batch.owners].astype(str),
+            first=firsts,
+        )
+        self._spills.append(path)
+
+    def finish(self) -> ChromeModel:
+        """Exact counts for the sketch's candidates, then the per-source thresholds."""
+        exact: Counter[int] = Counter()
+        exact_first: Counter[int] = Counter()
+        need: dict[int, int] = {}
+        for path in self._spills:
+            with np.load(path, allow_pickle=False) as data:
+                keys, single, src, firsts = data["keys"], data["single"], data["src"], data["first"]
+            n_docs = np.array([self.model.docs_per_source[s] for s in src.tolist()], dtype=np.int64)
+            thresholds = np.maximum(self.model.min_docs, np.ceil(self.model.fraction * n_docs))
+            strict = np.ceil(SINGLE_WORD_FRACTION * n_docs)
+            thresholds = np.where(single, np.maximum(thresholds, strict), thresholds)
+            # A source too small to tell a template from chance learns nothing.
+            thresholds = np.where(n_docs < MIN_SOURCE_DOCS, 1 << 62, thresholds).astype(np.int64)
+            candidate = self.sketch.estimate(keys) >= thresholds
+            for key, limit in zip(
+                keys[candidate].tolist(), thresholds[candidate].tolist(), strict=True
+            ):
+                exact[key] += 1
+                need[key] = limit
+            first_candidate = self.first_sketch.estimate(firsts) >= self.model.min_docs
+            exact_first.update(firsts[first_candidate].tolist())
+        chrome = frozenset(k for k, n in exact.items() if n >= need[k])
+        self.model.chrome = chrome
+        self.model.title_chrome = frozenset(
+            k for k, n in exact_first.items() if k in chrome and n >= need.get(k, 1 << 62)
+        )
+        return self.model
+
+
+def learn(
+    batches: Iterable[DocLines], work: Path, min_docs: int = 5, fraction: float = 0.02
+) -> ChromeModel:
+    """Convenience: learn a model from an iterable of batches."""
+    learner = ChromeLearner(work, min_docs, fraction)
+    for batch in batches:
+        learner.add(batch)
+    return learner.finish()
