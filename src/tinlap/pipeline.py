@@ -30,7 +30,7 @@ from tinlap.config import DedupConfig
 from tinlap.executor import LocalExecutor
 from tinlap.normalise import Tokeniser, repair_text
 from tinlap.progress import progress
-from tinlap.read import Source, discover, read_all
+from tinlap.read import InputError, Source, discover, read_all
 from tinlap.records import ProblemLog, Record
 from tinlap.sketch import ShingleSets, exact_keys, minhash, shingle_sets
 from tinlap.verify import PairScores, verify
@@ -370,7 +370,7 @@ def run_dedup(
     problems = problems if problems is not None else ProblemLog()
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    sources = discover(inputs, config.input_format, problems=problems)
+    sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
     out_format = config.output_format or (sources[0].format if sources else "jsonl")
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".tinlap-work-", dir=out_dir))
@@ -417,6 +417,20 @@ def run_dedup(
     return summary
 
 
+def _outside(sources: list[Source], out_dir: Path, problems: ProblemLog) -> list[Source]:
+    """Drop input files inside the output folder (a previous run's output is not input)."""
+    out = out_dir.resolve()
+    kept = []
+    for source in sources:
+        if source.path.resolve().is_relative_to(out):
+            problems.warning(str(source.path), 0, "skipped_output", "inside the output folder")
+        else:
+            kept.append(source)
+    if sources and not kept:
+        raise InputError(f"every input file is inside the output folder {out_dir}")
+    return kept
+
+
 def _write_kept(
     work: Path,
     out_dir: Path,
@@ -431,8 +445,17 @@ def _write_kept(
     A document the output format cannot hold (e.g. an id that is no safe file name for .txt
     output) is an error naming its file and line, never a silent loss.
     """
+    renamed = (
+        problems.counts[("warning", "duplicate_id")] + problems.counts[("warning", "missing_id")]
+    )
     with (
-        KeptWriter(out_dir, fmt, text_field=config.text_field, id_field=config.id_field) as writer,
+        KeptWriter(
+            out_dir,
+            fmt,
+            text_field=config.text_field,
+            id_field=config.id_field,
+            ids_as_text=renamed > 0,
+        ) as writer,
         progress("write", total=int((~removed).sum()), unit="doc", quiet=quiet) as bar,
     ):
         doc = 0

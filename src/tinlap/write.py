@@ -37,8 +37,16 @@ class KeptWriter:
     """
 
     def __init__(
-        self, out_dir: Path, fmt: str, *, text_field: str = "text", id_field: str = "id"
+        self,
+        out_dir: Path,
+        fmt: str,
+        *,
+        text_field: str = "text",
+        id_field: str = "id",
+        ids_as_text: bool = False,
     ) -> None:
+        """``ids_as_text``: write the id column as text (needed for Parquet once any id was
+        renamed ``id#2`` or invented as FILE:LINE, which an integer column cannot hold)."""
         if fmt not in _KEPT_NAMES:
             raise ValueError(f"unknown output format {fmt!r}: use one of {', '.join(_KEPT_NAMES)}")
         out_dir = Path(out_dir)
@@ -47,6 +55,8 @@ class KeptWriter:
         self._tmp = _temp_name(self.path)
         sink_class = {"txt": _TxtSink, "jsonl": _JsonlSink, "parquet": _ParquetSink}[fmt]
         self._sink = sink_class(self._tmp, text_field, id_field)
+        if ids_as_text and isinstance(self._sink, _ParquetSink):
+            self._sink.ids_as_text = True
         self._count = 0
         self._closed = False
 
@@ -198,9 +208,13 @@ class _ParquetSink:
         self._chars = 0
         self._writer: pq.ParquetWriter | None = None
         self.dropped: set[str] = set()
+        self.ids_as_text = False
 
     def write(self, record: Record, text: str) -> None:
-        self._rows.append(_output_row(record, text, self._text_field, self._id_field))
+        row = _output_row(record, text, self._text_field, self._id_field)
+        if self.ids_as_text and row.get(self._id_field) is not None:
+            row[self._id_field] = str(row[self._id_field])
+        self._rows.append(row)
         self._chars += len(text)
         if len(self._rows) >= _PARQUET_BATCH_ROWS or self._chars >= _PARQUET_BATCH_CHARS:
             self._flush()
