@@ -9,6 +9,10 @@ source (site), in how many documents each normalised line occurs; a line seen in
 
 so a line must recur both absolutely (``min_docs``, default 5: a story reposted twice on one
 site is not chrome) and relatively (``fraction``, default 2%: on a 100k-page site, 2,000 pages).
+Pages are counted as *distinct articles*, not as documents: chrome is what a site puts around
+different articles, so each page counts once per article fingerprint (the key of its longest
+line, almost always body text). A story the site published six times under six URLs counts
+once, and its paragraphs stay; copies are dedup's business, not the cleaner's.
 A one-word line ("Video", but also a table header such as "Đội") must reach 20% of the pages,
 and lines with no letter (numbers, table cells) or over 300 characters are never chrome. A
 source with fewer than 20 documents learns nothing: so few pages say nothing about a template.
@@ -97,6 +101,7 @@ class DocLines:
     sources: list[str]
     keys: np.ndarray  # uint64, per-source combined keys; each document's keys are distinct
     single: np.ndarray  # bool: the line is a single word (must recur more to count as chrome)
+    fingerprints: np.ndarray  # uint64: the article fingerprint of the document owning each key
     owners: np.ndarray  # int64: which document of the batch each key belongs to
     first: np.ndarray  # uint64: each document's first-line (title) key, 0 if it has none
 
@@ -107,10 +112,14 @@ def doc_lines(texts: Sequence[str], sources: Sequence[str]) -> DocLines:
     single: list[bool] = []
     owners: list[int] = []
     first = np.zeros(len(texts), dtype=np.uint64)
+    fingerprint = np.zeros(len(texts), dtype=np.uint64)
     for i, text in enumerate(texts):
         seen: set[int] = set()
         title = True
-        for line in text.split("\n"):
+        lines = text.split("\n")
+        longest = max(lines, key=len, default="")
+        fingerprint[i] = xxhash.xxh3_64_intdigest(" ".join(longest.casefold().split()).encode())
+        for line in lines:
             if not line.strip():
                 continue
             found = line_key(line)
@@ -127,7 +136,14 @@ def doc_lines(texts: Sequence[str], sources: Sequence[str]) -> DocLines:
     combined = _combine_per_doc(np.asarray(keys, dtype=np.uint64), src[owner_arr])
     has_first = first != 0
     first[has_first] = _combine_per_doc(first[has_first], src[has_first])
-    return DocLines(list(sources), combined, np.asarray(single, dtype=bool), owner_arr, first)
+    return DocLines(
+        list(sources),
+        combined,
+        np.asarray(single, dtype=bool),
+        fingerprint[owner_arr],
+        owner_arr,
+        first,
+    )
 
 
 def _combine_per_doc(keys: np.ndarray, sources: np.ndarray) -> np.ndarray:
@@ -234,19 +250,21 @@ class ChromeLearner:
             path,
             keys=batch.keys,
             single=batch.single,
+            fingerprints=batch.fingerprints,
             src=sources[batch.owners].astype(str),
             first=firsts,
         )
         self._spills.append(path)
 
     def finish(self) -> ChromeModel:
-        """Exact counts for the sketch's candidates, then the per-source thresholds."""
-        exact: Counter[int] = Counter()
-        exact_first: Counter[int] = Counter()
+        """Exact counts of distinct articles for the sketch's candidates, then the thresholds."""
+        pairs: list[np.ndarray] = []
         need: dict[int, int] = {}
+        exact_first: Counter[int] = Counter()
         for path in self._spills:
             with np.load(path, allow_pickle=False) as data:
-                keys, single, src, firsts = data["keys"], data["single"], data["src"], data["first"]
+                keys, single, src = data["keys"], data["single"], data["src"]
+                fingerprints, firsts = data["fingerprints"], data["first"]
             n_docs = np.array([self.model.docs_per_source[s] for s in src.tolist()], dtype=np.int64)
             thresholds = np.maximum(self.model.min_docs, np.ceil(self.model.fraction * n_docs))
             strict = np.ceil(SINGLE_WORD_FRACTION * n_docs)
@@ -254,17 +272,19 @@ class ChromeLearner:
             # A source too small to tell a template from chance learns nothing.
             thresholds = np.where(n_docs < MIN_SOURCE_DOCS, 1 << 62, thresholds).astype(np.int64)
             candidate = self.sketch.estimate(keys) >= thresholds
-            for key, limit in zip(
-                keys[candidate].tolist(), thresholds[candidate].tolist(), strict=True
-            ):
-                exact[key] += 1
-                need[key] = limit
+            need.update(zip(keys[candidate].tolist(), thresholds[candidate].tolist(), strict=True))
+            pairs.append(np.stack([keys[candidate], fingerprints[candidate]], axis=1))
             first_candidate = self.first_sketch.estimate(firsts) >= self.model.min_docs
             exact_first.update(firsts[first_candidate].tolist())
-        chrome = frozenset(k for k, n in exact.items() if n >= need[k])
+        distinct: dict[int, int] = {}
+        if pairs:
+            unique_pairs = np.unique(np.concatenate(pairs), axis=0)
+            lines, counts = np.unique(unique_pairs[:, 0], return_counts=True)
+            distinct = dict(zip(lines.tolist(), counts.tolist(), strict=True))
+        chrome = frozenset(k for k, n in distinct.items() if n >= need[k])
         self.model.chrome = chrome
         self.model.title_chrome = frozenset(
-            k for k, n in exact_first.items() if k in chrome and n >= need.get(k, 1 << 62)
+            k for k, n in exact_first.items() if k in chrome and n >= need[k]
         )
         return self.model
 

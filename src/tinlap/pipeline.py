@@ -6,6 +6,7 @@ through an executor. Everything after it works on whole-corpus numpy arrays in t
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tinlap import __version__
 from tinlap.boilerplate import ChromeLearner, ChromeModel, DocLines, doc_lines, source_of
@@ -512,3 +514,109 @@ def _summary(
         "worker_cpu_seconds": {k: round(v, 3) for k, v in sorted(corpus.seconds.items())},
         "config": config.to_dict(),
     }
+
+
+# ------------------------------------------------------------------------------ the clean run
+
+REMOVED_LINES_SCHEMA = pa.schema(
+    [("id", pa.string()), ("line", pa.int64()), ("text", pa.string()), ("rule", pa.string())]
+)
+
+
+@dataclass(slots=True)
+class CleanedBatch:
+    """A batch after cleaning: records (text dropped), their output texts and removed lines."""
+
+    records: list[Record]
+    texts: list[str]
+    removed: pa.Table  # REMOVED_LINES_SCHEMA
+
+
+def clean_stage(task: BatchTask) -> CleanedBatch:
+    """The per-batch work of ``tinlap clean``."""
+    texts, results = clean_batch(task)
+    ids, lines, line_texts, rules = [], [], [], []
+    for record, result in zip(task.records, results, strict=True):
+        for removal in result.removed if result else ():
+            ids.append(record.id)
+            lines.append(removal.line + 1)
+            line_texts.append(removal.text)
+            rules.append(removal.rule)
+    table = pa.table([ids, lines, line_texts, rules], schema=REMOVED_LINES_SCHEMA)
+    outputs = texts if task.config.output_text == "cleaned" else [r.text for r in task.records]
+    slim = [Record(r.id, "", r.path, r.line, r.fields) for r in task.records]
+    return CleanedBatch(slim, outputs, table)
+
+
+def run_clean(
+    inputs: list[str],
+    out_dir: Path,
+    config: DedupConfig,
+    *,
+    quiet: bool = False,
+    problems: ProblemLog | None = None,
+) -> dict[str, Any]:
+    """Clean every document (no dedup): the cleaned corpus, removed_lines.parquet, summary.json."""
+    problems = problems if problems is not None else ProblemLog()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
+    out_format = config.output_format or (sources[0].format if sources else "jsonl")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".tinlap-work-", dir=out_dir))
+    executor = LocalExecutor(config.workers)
+    by_rule: Counter[str] = Counter()
+    documents = written = 0
+    try:
+        model_path = learn_boilerplate(sources, config, work, executor, quiet)
+        timings["learn_boilerplate"] = _lap(clock)
+        clock = time.perf_counter()
+        records = read_all(
+            sources,
+            problems,
+            text_field=config.text_field,
+            id_field=config.id_field,
+            max_record_bytes=config.max_record_bytes,
+        )
+        tmp_lines = work / "removed_lines.parquet"
+        with (
+            KeptWriter(
+                out_dir, out_format, text_field=config.text_field, id_field=config.id_field
+            ) as writer,
+            pq.ParquetWriter(tmp_lines, REMOVED_LINES_SCHEMA, compression="zstd") as lines_out,
+            progress("learn, clean" if model_path else "clean", unit="doc", quiet=quiet) as bar,
+        ):
+            for batch in executor.map(clean_stage, _batches(records, config, work, model_path)):
+                lines_out.write_table(batch.removed)
+                by_rule.update(batch.removed.column("rule").to_pylist())
+                for record, text in zip(batch.records, batch.texts, strict=True):
+                    try:
+                        writer.write(record, text)
+                    except ValueError as err:
+                        problems.error(record.path, record.line, "unwritable", str(err))
+                documents += len(batch.records)
+                bar.update(len(batch.records))
+            written = writer.count
+        os.replace(tmp_lines, out_dir / "removed_lines.parquet")
+        timings["clean_write"] = _lap(clock)
+        learned = _model_summary(model_path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    summary = {
+        "tinlap_version": __version__,
+        "documents_read": documents,
+        "documents_written": written,
+        "documents_unwritable": documents - written,
+        "lines_removed": sum(by_rule.values()),
+        "lines_removed_by_rule": dict(sorted(by_rule.items())),
+        "learned_boilerplate": learned,
+        "output_format": out_format,
+        "input_problems": {
+            **problems.summary(),
+            "messages": [str(p) for p in problems.problems[:1000]],
+        },
+        "seconds_per_stage": timings,
+        "config": config.to_dict(),
+    }
+    write_json_atomic(out_dir / "summary.json", summary)
+    return summary
