@@ -139,15 +139,19 @@ def test_parquet_schema_from_first_batch(tmp_path: Path, monkeypatch: pytest.Mon
     assert writer.dropped_columns == {"late"}
 
 
-def test_parquet_incompatible_later_value_is_explained(
+def test_parquet_incompatible_later_value_widens_the_column_to_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tinlap.write, "_PARQUET_BATCH_ROWS", 1)
-    with pytest.raises(ValueError, match="column 'n'"), KeptWriter(tmp_path, "parquet") as w:
+    with KeptWriter(tmp_path, "parquet") as w:
         w.write(Record("1", "a", "p", 1, {"n": 1}), "a")
         w.write(Record("2", "b", "p", 2, {"n": "2"}), "b")  # castable: fine
-        w.write(Record("3", "c", "p", 3, {"n": "three"}), "c")
-    assert list(tmp_path.iterdir()) == []
+        w.write(Record("3", "c", "p", 3, {"n": "three"}), "c")  # not: the column becomes text
+    assert w.widened_columns == {"n"}
+    table = pq.read_table(w.path)
+    assert table.schema.field("n").type == pa.string()
+    assert table.column("n").to_pylist() == ["1", "2", "three"]
+    assert table.column("text").to_pylist() == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize("fmt", ["txt", "jsonl", "parquet"])

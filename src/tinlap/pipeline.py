@@ -419,6 +419,16 @@ def run_dedup(
     return summary
 
 
+def _warn_widened(writer: KeptWriter, problems: ProblemLog) -> None:
+    for name in sorted(writer.widened_columns):
+        problems.warning(
+            str(writer.path),
+            0,
+            "widened_column",
+            f"column {name!r}: later records did not fit the first ones' type; written as text",
+        )
+
+
 def _outside(sources: list[Source], out_dir: Path, problems: ProblemLog) -> list[Source]:
     """Drop input files inside the output folder (a previous run's output is not input)."""
     out = out_dir.resolve()
@@ -472,7 +482,8 @@ def _write_kept(
                         problems.error(record.path, record.line, "unwritable", str(err))
                     bar.update(1)
                 doc += 1
-        return writer.count
+    _warn_widened(writer, problems)
+    return writer.count
 
 
 def _model_summary(path: str | None) -> dict[str, object] | None:
@@ -597,6 +608,7 @@ def run_clean(
                 documents += len(batch.records)
                 bar.update(len(batch.records))
             written = writer.count
+        _warn_widened(writer, problems)
         os.replace(tmp_lines, out_dir / "removed_lines.parquet")
         timings["clean_write"] = _lap(clock)
         learned = _model_summary(model_path)

@@ -68,6 +68,11 @@ class KeptWriter:
     def dropped_columns(self) -> set[str]:
         return getattr(self._sink, "dropped", set())
 
+    @property
+    def widened_columns(self) -> set[str]:
+        """Parquet columns rewritten as text because later records did not fit their type."""
+        return getattr(self._sink, "widened", set())
+
     def write(self, record: Record, text: str) -> None:
         """Write ``record`` with ``text`` (cleaned or original) as its text."""
         if self._closed:
@@ -208,6 +213,7 @@ class _ParquetSink:
         self._chars = 0
         self._writer: pq.ParquetWriter | None = None
         self.dropped: set[str] = set()
+        self.widened: set[str] = set()
         self.ids_as_text = False
 
     def write(self, record: Record, text: str) -> None:
@@ -226,9 +232,34 @@ class _ParquetSink:
                 self._tmp, table.schema, compression=_PARQUET_COMPRESSION
             )
         else:
-            table = self._conform(self._rows, self._writer.schema)
+            try:
+                table = self._conform(self._rows, self._writer.schema)
+            except _TypeClash as clash:
+                self._widen_to_text(clash.name)
+                table = self._conform(self._rows, self._writer.schema)
         self._writer.write_table(table)
         self._rows, self._chars = [], 0
+
+    def _widen_to_text(self, name: str) -> None:
+        """A later record does not fit a column's type: make that column text, rewriting what
+        was already written (streamed batch by batch), rather than lose the output."""
+        assert self._writer is not None
+        schema = self._writer.schema
+        field = schema.field(name)
+        wider = schema.set(schema.get_field_index(name), field.with_type(pa.string()))
+        self._writer.close()
+        old = self._tmp.with_name(self._tmp.name + ".old")
+        os.replace(self._tmp, old)
+        self._writer = pq.ParquetWriter(self._tmp, wider, compression=_PARQUET_COMPRESSION)
+        for batch in pq.ParquetFile(old).iter_batches():
+            column = batch.column(name)
+            text = pa.array([_as_text(v) for v in column.to_pylist()], type=pa.string())
+            batch = batch.set_column(
+                batch.schema.get_field_index(name), field.with_type(pa.string()), text
+            )
+            self._writer.write_table(pa.Table.from_batches([batch], schema=wider))
+        old.unlink()
+        self.widened.add(name)
 
     def _conform(self, rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
         """Later batches take the first batch's schema: missing columns null, new ones dropped."""
@@ -269,14 +300,19 @@ def _column(values: list[Any], name: str, kind: pa.DataType | None = None) -> pa
     return column.cast(pa.string()) if pa.types.is_null(column.type) else column
 
 
+class _TypeClash(Exception):
+    """Later records hold values that do not fit a column's type (inferred from the first)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 def _cast_or_explain(values: list[Any], name: str, kind: pa.DataType) -> pa.Array:
     try:
         return pa.array([_as_text(v) for v in values]).cast(kind)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        raise ValueError(
-            f"column {name!r}: later records hold values that do not fit its type {kind}, "
-            "inferred from the first records; write JSONL output instead"
-        ) from None
+        raise _TypeClash(name) from None
 
 
 def _is_text(kind: pa.DataType) -> bool:
