@@ -1,0 +1,204 @@
+"""Corpus-learned boilerplate: a generated site's chrome goes, every page's title and body stay."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from tinlap.boilerplate import ChromeModel, doc_lines, learn, line_key, source_of
+from tinlap.clean import Cleaner
+from tinlap.cli import main
+from tinlap.records import Record
+
+SYLLABLES = [
+    "an",
+    "bao",
+    "cao",
+    "chi",
+    "cong",
+    "dan",
+    "dat",
+    "den",
+    "dieu",
+    "dong",
+    "giao",
+    "hai",
+    "hoc",
+    "khoa",
+    "kinh",
+    "lam",
+    "loi",
+    "minh",
+    "nam",
+    "nghi",
+    "nguoi",
+    "nha",
+    "phat",
+    "quan",
+    "sau",
+    "tam",
+    "thanh",
+    "thuc",
+    "tien",
+    "tinh",
+    "trong",
+    "truong",
+    "van",
+    "viec",
+    "xa",
+    "xanh",
+    "y",
+]
+CHROME = [
+    "Đường dây nóng: 0912 345 678 - Email: toasoan@example.vn",
+    "Theo dõi chúng tôi trên các mạng xã hội để nhận tin sớm nhất",
+    "Mọi bình luận cần tuân thủ quy định của ban biên tập",
+    "Tải ứng dụng đọc báo trên điện thoại của bạn",
+]
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    text = " ".join(rng.choice(SYLLABLES) for _ in range(words))
+    return text[0].upper() + text[1:] + "."
+
+
+def site(n_pages: int = 50, seed: int = 7) -> tuple[list[dict[str, str]], list[str]]:
+    """Pages of one site: title, body, the site's chrome, and a 'most read' list of titles.
+
+    The most-read list has no header line, so only the learned rule can recognise it; its items
+    are the first five pages' titles (the trap: each of those titles is also its own page's
+    title, which must stay there).
+    """
+    rng = random.Random(seed)
+    titles = [f"{sentence(rng, 8)[:-1]} ({i})" for i in range(n_pages)]
+    pages = []
+    for i, title in enumerate(titles):
+        body = [sentence(rng, rng.randint(25, 45)) for _ in range(rng.randint(3, 6))]
+        popular = [t for t in titles[:5] if t != title]
+        lines = [title, CHROME[0], *body, CHROME[1], *popular, CHROME[2], CHROME[3]]
+        pages.append(
+            {"id": f"page{i:02d}", "url": f"https://www.example.vn/p/{i}", "text": "\n".join(lines)}
+        )
+    return pages, titles
+
+
+def model_of(pages: list[dict[str, str]], tmp_path: Path, **kw: float) -> ChromeModel:
+    records = [Record(p["id"], p["text"], "x", 0, {"url": p["url"]}) for p in pages]
+    batches = [
+        doc_lines(
+            [r.text for r in records[s : s + 16]], [source_of(r, None) for r in records[s : s + 16]]
+        )
+        for s in range(0, len(records), 16)
+    ]
+    return learn(batches, tmp_path, **kw)  # type: ignore[arg-type]
+
+
+def clean_all(pages: list[dict[str, str]], model: ChromeModel) -> dict[str, str]:
+    cleaner = Cleaner()
+    rule = model.rule_for("example.vn")
+    return {p["id"]: cleaner.clean(p["text"], (rule,)).text for p in pages}
+
+
+def test_learned_rules_remove_site_chrome_and_keep_titles_and_bodies(tmp_path: Path) -> None:
+    pages, titles = site()
+    model = model_of(pages, tmp_path)
+    assert model.docs_per_source == {"example.vn": 50}
+    cleaned = clean_all(pages, model)
+    for page, title in zip(pages, titles, strict=True):
+        text = cleaned[page["id"]]
+        lines = text.split("\n")
+        assert lines[0] == title  # the title stays, even the popular ones
+        assert not set(CHROME) & set(lines), page["id"]
+        assert not set(titles[:5]) & set(lines[1:]), page["id"]  # the headerless list went
+        body = [line for line in page["text"].split("\n") if len(line.split()) >= 25]
+        assert lines[1:] == body  # every body paragraph, in order, and nothing else
+
+
+def test_title_in_other_pages_lists_stays_on_its_own_page(tmp_path: Path) -> None:
+    pages, titles = site()
+    cleaned = clean_all(pages, model_of(pages, tmp_path))
+    for i in range(5):
+        assert cleaned[f"page{i:02d}"].split("\n")[0] == titles[i]
+        assert titles[i] not in cleaned["page10"]
+
+
+def test_a_story_published_many_times_on_one_site_is_not_chrome(tmp_path: Path) -> None:
+    pages, _ = site()
+    story = pages[7]["text"]
+    copies = [
+        {"id": f"copy{i}", "url": f"https://example.vn/c/{i}", "text": story} for i in range(8)
+    ]
+    cleaned = clean_all(pages + copies, model_of(pages + copies, tmp_path))
+    body = [line for line in story.split("\n") if len(line.split()) >= 25]
+    for i in range(8):
+        assert all(paragraph in cleaned[f"copy{i}"] for paragraph in body)
+
+
+def test_small_sources_and_one_word_or_numeric_lines_learn_nothing(tmp_path: Path) -> None:
+    pages, _ = site(n_pages=12)  # fewer than 20 pages: no template can be told from chance
+    assert not model_of(pages, tmp_path).chrome
+    rng = random.Random(3)
+    tables = [
+        {
+            "id": f"t{i}",
+            "url": "https://sport.example.vn/x",
+            "text": "\n".join([sentence(rng, 8), "Đội", "Trận", "10", "11", sentence(rng, 30)]),
+        }
+        for i in range(40)
+    ]
+    model = model_of(tables, tmp_path)  # "Đội" on 100% of pages: a one-word line needs 20%
+    assert line_key("10") is None  # a line without a letter is never chrome
+    cleaned = clean_all(tables, model).values()
+    assert model.chrome  # "Đội" and "Trận" are on every page: learned
+    assert all("10\n11" in text for text in cleaned)
+
+
+def test_no_page_is_emptied(tmp_path: Path) -> None:
+    pages = [
+        {"id": f"e{i}", "url": "https://e.example.vn/", "text": "\n".join(CHROME)}
+        for i in range(30)
+    ]
+    pages += [
+        {"id": f"p{i}", "url": "https://e.example.vn/", "text": p["text"]}
+        for i, p in enumerate(site()[0])
+    ]
+    model = model_of(pages, tmp_path)
+    cleaned = {
+        p["id"]: Cleaner().clean(p["text"], (model.rule_for("e.example.vn"),)).text for p in pages
+    }
+    assert all(cleaned[f"e{i}"] for i in range(30))
+
+
+@pytest.mark.parametrize("learn_flag", [[], ["--no-learn"]])
+def test_clean_command_writes_cleaned_corpus_and_removed_lines(
+    tmp_path: Path, learn_flag: list[str]
+) -> None:
+    pages, titles = site()
+    corpus = tmp_path / "site.jsonl"
+    corpus.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in pages))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["clean", str(corpus), "-o", str(out), "-j", "1", *learn_flag]
+    )
+    assert result.exit_code == 0, result.output
+    kept = [orjson.loads(x) for x in (out / "kept.jsonl").read_bytes().splitlines()]
+    assert [k["id"] for k in kept] == [p["id"] for p in pages]  # every document, in order
+    assert [k["text"].split("\n")[0] for k in kept] == titles
+    removed = pq.read_table(out / "removed_lines.parquet").to_pylist()
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    assert summary["lines_removed"] == len(removed)
+    assert summary["documents_read"] == summary["documents_written"] == 50
+    for row in removed:  # the line number points at the removed text in the input
+        source = next(p for p in pages if p["id"] == row["id"])
+        assert source["text"].split("\n")[row["line"] - 1] == row["text"]
+    if learn_flag:
+        assert summary["learned_boilerplate"] is None
+        assert all(k["text"].count(CHROME[0]) == 1 for k in kept)
+    else:
+        assert {r["rule"] for r in removed} == {"learned_boilerplate"}
+        assert len(removed) == 50 * (4 + 5) - 5  # 4 chrome lines + 5 list items (4 on pages 0-4)
