@@ -415,7 +415,7 @@ def run_dedup(
 
     summary = _summary(corpus, result, written, problems, config, out_format, timings)
     summary["cleaning"]["learned_boilerplate"] = learned
-    summary["inputs"] = [str(s.path) for s in sources]
+    summary["inputs"] = [str(s.path.resolve()) for s in sources]
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
@@ -630,7 +630,7 @@ def run_clean(
         },
         "seconds_per_stage": timings,
         "config": config.to_dict(),
-        "inputs": [str(s.path) for s in sources],
+        "inputs": [str(s.path.resolve()) for s in sources],
     }
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
