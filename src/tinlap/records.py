@@ -68,7 +68,14 @@ class ProblemLog:
 
     def add(self, problem: Problem) -> None:
         if self.strict and problem.severity == "error":
-            raise StrictInputError(str(problem))
+            stopped = Problem(
+                problem.path,
+                problem.line,
+                problem.severity,
+                problem.kind,
+                problem.message.removesuffix("; skipped") + " (--strict: stopped here)",
+            )
+            raise StrictInputError(str(stopped))
         key = (problem.severity, problem.kind)
         self.counts[key] += 1
         if problem.severity == "error" or self.counts[key] <= self.keep:
