@@ -40,10 +40,9 @@ import numpy as np
 import xxhash
 
 from tinlap.records import Record
+from tinlap.sketch import mix64
 
 RULE = "learned_boilerplate"
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
 
 
 MIN_SOURCE_DOCS = 20  # fewer pages than this say nothing about a site's template
@@ -84,14 +83,6 @@ def source_of(record: Record, source_field: str | None) -> str:
     if record.fields is None and "/" in record.id:  # a .txt document: its folder
         return record.id.rsplit("/", 1)[0]
     return record.path
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    x = x ^ (x >> np.uint64(30))
-    x = x * _M1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _M2
-    return x ^ (x >> np.uint64(31))
 
 
 @dataclass(slots=True)
@@ -147,7 +138,7 @@ def doc_lines(texts: Sequence[str], sources: Sequence[str]) -> DocLines:
 
 
 def _combine_per_doc(keys: np.ndarray, sources: np.ndarray) -> np.ndarray:
-    return _mix(keys ^ _mix(sources))
+    return mix64(keys ^ mix64(sources))
 
 
 class CountMinSketch:
@@ -161,7 +152,7 @@ class CountMinSketch:
         ]
 
     def _slots(self, keys: np.ndarray, row: int) -> np.ndarray:
-        return (_mix(keys ^ self.seeds[row]) & self.width_mask).astype(np.int64)
+        return (mix64(keys ^ self.seeds[row]) & self.width_mask).astype(np.int64)
 
     def add(self, keys: np.ndarray) -> None:
         for row in range(len(self.seeds)):

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
@@ -360,6 +361,54 @@ def learn_boilerplate(
     return str(path)
 
 
+@dataclass(slots=True)
+class RunSetup:
+    """What every run shares: its inputs, output format, scratch folder, executor, learned model."""
+
+    sources: list[Source]
+    out_format: str
+    work: Path
+    executor: LocalExecutor
+    model_path: str | None
+
+    def records(self, config: DedupConfig, problems: ProblemLog) -> Iterator[Record]:
+        return read_all(
+            self.sources,
+            problems,
+            text_field=config.text_field,
+            id_field=config.id_field,
+            max_record_bytes=config.max_record_bytes,
+        )
+
+
+@contextmanager
+def _setup(
+    inputs: list[str],
+    out_dir: Path,
+    config: DedupConfig,
+    problems: ProblemLog,
+    timings: dict[str, float],
+    quiet: bool,
+) -> Iterator[RunSetup]:
+    """Discover inputs, make the scratch folder (removed afterwards) and run the learning pass."""
+    clock = time.perf_counter()
+    sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".tinlap-work-", dir=out_dir))
+    executor = LocalExecutor(config.workers)
+    try:
+        model_path = learn_boilerplate(sources, config, work, executor, quiet)
+        timings["learn_boilerplate"] = _lap(clock)
+        yield RunSetup(sources, _output_format(config, sources), work, executor, model_path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _output_format(config: DedupConfig, sources: list[Source]) -> str:
+    """The kept corpus's format: as asked, else the first input's."""
+    return config.output_format or (sources[0].format if sources else "jsonl")
+
+
 def run_dedup(
     inputs: list[str],
     out_dir: Path,
@@ -371,26 +420,12 @@ def run_dedup(
     """Run the whole job and write ``out_dir``; returns the summary (also in summary.json)."""
     problems = problems if problems is not None else ProblemLog()
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
-    out_format = config.output_format or (sources[0].format if sources else "jsonl")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".tinlap-work-", dir=out_dir))
-    executor = LocalExecutor(config.workers)
-    try:
-        model_path = learn_boilerplate(sources, config, work, executor, quiet)
-        timings["learn_boilerplate"] = _lap(clock)
+    with _setup(inputs, out_dir, config, problems, timings, quiet) as run:
         clock = time.perf_counter()
-        records = read_all(
-            sources,
-            problems,
-            text_field=config.text_field,
-            id_field=config.id_field,
-            max_record_bytes=config.max_record_bytes,
-        )
+        tasks = _batches(run.records(config, problems), config, run.work, run.model_path)
         parts: list[BatchSketch] = []
         with progress("read, clean, sketch", unit="doc", quiet=quiet) as bar:
-            for part in executor.map(sketch_batch, _batches(records, config, work, model_path)):
+            for part in run.executor.map(sketch_batch, tasks):
                 parts.append(part)
                 bar.update(len(part.ids))
         corpus = Corpus.concat(parts, config.num_perm)
@@ -407,15 +442,13 @@ def run_dedup(
         write_table_atomic(
             out_dir / "clusters.parquet", cluster_table(result.decisions, corpus.ids)
         )
-        written = _write_kept(work, out_dir, out_format, removed, config, quiet, problems)
+        written = _write_kept(run.work, out_dir, run.out_format, removed, config, quiet, problems)
         timings["write"] = _lap(clock)
-        learned = _model_summary(model_path)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        learned = _model_summary(run.model_path)
 
-    summary = _summary(corpus, result, written, problems, config, out_format, timings)
+    summary = _summary(corpus, result, written, problems, config, run.out_format, timings)
     summary["cleaning"]["learned_boilerplate"] = learned
-    summary["inputs"] = [str(s.path.resolve()) for s in sources]
+    summary["inputs"] = [str(s.path.resolve()) for s in run.sources]
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
@@ -444,6 +477,29 @@ def _outside(sources: list[Source], out_dir: Path, problems: ProblemLog) -> list
     return kept
 
 
+def _kept_writer(out_dir: Path, fmt: str, config: DedupConfig, problems: ProblemLog) -> KeptWriter:
+    # Ids renamed id#2 or invented as FILE:LINE are text: a Parquet id column must hold them.
+    renamed = (
+        problems.counts[("warning", "duplicate_id")] + problems.counts[("warning", "missing_id")]
+    )
+    return KeptWriter(
+        out_dir,
+        fmt,
+        text_field=config.text_field,
+        id_field=config.id_field,
+        ids_as_text=renamed > 0,
+    )
+
+
+def _write_one(writer: KeptWriter, record: Record, text: str, problems: ProblemLog) -> None:
+    """Write one document; one the output format cannot hold (e.g. an id that is no safe .txt
+    path) is an error naming its file and line, never a silent loss."""
+    try:
+        writer.write(record, text)
+    except ValueError as err:
+        problems.error(record.path, record.line, "unwritable", str(err))
+
+
 def _write_kept(
     work: Path,
     out_dir: Path,
@@ -453,22 +509,9 @@ def _write_kept(
     quiet: bool,
     problems: ProblemLog,
 ) -> int:
-    """Stream the kept documents from the spill files into the output corpus.
-
-    A document the output format cannot hold (e.g. an id that is no safe file name for .txt
-    output) is an error naming its file and line, never a silent loss.
-    """
-    renamed = (
-        problems.counts[("warning", "duplicate_id")] + problems.counts[("warning", "missing_id")]
-    )
+    """Stream the kept documents from the spill files into the output corpus."""
     with (
-        KeptWriter(
-            out_dir,
-            fmt,
-            text_field=config.text_field,
-            id_field=config.id_field,
-            ids_as_text=renamed > 0,
-        ) as writer,
+        _kept_writer(out_dir, fmt, config, problems) as writer,
         progress("write", total=int((~removed).sum()), unit="doc", quiet=quiet) as bar,
     ):
         doc = 0
@@ -477,10 +520,7 @@ def _write_kept(
                 records, texts = pickle.load(fh)
             for record, text in zip(records, texts, strict=True):
                 if not removed[doc]:
-                    try:
-                        writer.write(record, text)
-                    except ValueError as err:
-                        problems.error(record.path, record.line, "unwritable", str(err))
+                    _write_one(writer, record, text, problems)
                     bar.update(1)
                 doc += 1
     _warn_widened(writer, problems)
@@ -571,50 +611,30 @@ def run_clean(
     """Clean every document (no dedup): the cleaned corpus, removed_lines.parquet, summary.json."""
     problems = problems if problems is not None else ProblemLog()
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
-    out_format = config.output_format or (sources[0].format if sources else "jsonl")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".tinlap-work-", dir=out_dir))
-    executor = LocalExecutor(config.workers)
     by_rule: Counter[str] = Counter()
-    documents = written = 0
-    try:
-        model_path = learn_boilerplate(sources, config, work, executor, quiet)
-        timings["learn_boilerplate"] = _lap(clock)
+    documents = 0
+    with _setup(inputs, out_dir, config, problems, timings, quiet) as run:
         clock = time.perf_counter()
-        records = read_all(
-            sources,
-            problems,
-            text_field=config.text_field,
-            id_field=config.id_field,
-            max_record_bytes=config.max_record_bytes,
-        )
-        tmp_lines = work / "removed_lines.parquet"
+        tasks = _batches(run.records(config, problems), config, run.work, run.model_path)
+        tmp_lines = run.work / "removed_lines.parquet"
         with (
-            KeptWriter(
-                out_dir, out_format, text_field=config.text_field, id_field=config.id_field
-            ) as writer,
+            _kept_writer(out_dir, run.out_format, config, problems) as writer,
             pq.ParquetWriter(tmp_lines, REMOVED_LINES_SCHEMA, compression="zstd") as lines_out,
-            progress("learn, clean" if model_path else "clean", unit="doc", quiet=quiet) as bar,
+            progress("clean", unit="doc", quiet=quiet) as bar,
         ):
-            for batch in executor.map(clean_stage, _batches(records, config, work, model_path)):
+            for batch in run.executor.map(clean_stage, tasks):
                 lines_out.write_table(batch.removed)
                 by_rule.update(batch.removed.column("rule").to_pylist())
                 for record, text in zip(batch.records, batch.texts, strict=True):
-                    try:
-                        writer.write(record, text)
-                    except ValueError as err:
-                        problems.error(record.path, record.line, "unwritable", str(err))
+                    _write_one(writer, record, text, problems)
                 documents += len(batch.records)
                 bar.update(len(batch.records))
-            written = writer.count
+        written = writer.count
         _warn_widened(writer, problems)
         os.replace(tmp_lines, out_dir / "removed_lines.parquet")
         timings["clean_write"] = _lap(clock)
-        learned = _model_summary(model_path)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        learned = _model_summary(run.model_path)
+        out_format, inputs_read = run.out_format, [str(s.path.resolve()) for s in run.sources]
     summary = {
         "tinlap_version": __version__,
         "documents_read": documents,
@@ -630,7 +650,7 @@ def run_clean(
         },
         "seconds_per_stage": timings,
         "config": config.to_dict(),
-        "inputs": [str(s.path.resolve()) for s in sources],
+        "inputs": inputs_read,
     }
     write_json_atomic(out_dir / "summary.json", summary)
     return summary

@@ -28,7 +28,7 @@ _PAD = np.uint64(0x2545F4914F6CDD1D)  # stands in for missing tokens of document
 EMPTY = np.uint32(0xFFFFFFFF)
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
+def mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: spreads every input bit over the whole word."""
     x = x ^ (x >> np.uint64(30))
     x = x * _M1
@@ -93,7 +93,7 @@ def shingle_sets(tokens: TokenBatch, n: int) -> ShingleSets:
         pos = starts + k
         tok = np.where(pos < ends, tokens.hashes[np.minimum(pos, last)], _PAD)
         h = h * _POLY + tok
-    h = _mix64(h)
+    h = mix64(h)
 
     # Sort within documents (a loop of in-place slice sorts beats a two-key lexsort ~10x),
     # then drop repeats inside each document.
