@@ -30,6 +30,7 @@ look at the per-batch line keys (kept on disk, 8 bytes per distinct line per doc
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from tinlap.sketch import mix64
 RULE = "learned_boilerplate"
 
 
+_LETTER = re.compile(r"[^\W\d_]")
 MIN_SOURCE_DOCS = 20  # fewer pages than this say nothing about a site's template
 MAX_LINE_CHARS = 300  # chrome is short; skipping long lines keeps both passes cheap
 SINGLE_WORD_FRACTION = 0.2  # a one-word line ("Video", "Đội") must be on 20% of a site's pages
@@ -60,7 +62,7 @@ def line_key(line: str) -> tuple[int, bool] | None:
     if len(line) > MAX_LINE_CHARS:
         return None
     words = line.casefold().split()
-    if not words or not any(c.isalpha() for c in line):
+    if not words or not _LETTER.search(line):
         return None
     return xxhash.xxh3_64_intdigest(" ".join(words).encode("utf-8")), len(words) == 1
 
