@@ -1,4 +1,7 @@
-"""Shared fixtures: the real data beside the checkout (../shared), skipped with a clear message when absent."""
+"""Shared fixtures: the real data beside the checkout (../shared).
+
+Tests that need it skip with a clear message when it is absent.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 def _require(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"real data not found at {path}: put the project's shared/ folder beside the checkout")
+        pytest.skip(
+            f"real data not found at {path}: put the project's shared/ folder beside the checkout"
+        )
     return path
 
 
