@@ -1,4 +1,4 @@
-"""Turn the user's inputs (folders, globs, .txt / JSONL / Parquet files) into a stream of Records.
+"""Turn the user's inputs (folders, globs, .txt / JSONL / Parquet / HTML / WARC files) into Records.
 
 Every input record ends up either as a Record or as an error in the ProblemLog, located by
 file and line: a bad line must never cost the rest of the corpus, nor vanish unreported.
@@ -6,7 +6,9 @@ file and line: a bad line must never cost the rest of the corpus, nor vanish unr
 Problem kinds. Errors (record skipped): ``unreadable``, ``truncated``, ``binary``, ``too_large``,
 ``malformed_json``, ``not_object``, ``not_jsonl``, ``missing_text``, ``text_not_string``.
 Warnings (record kept): ``invalid_utf8``, ``empty_text``, ``empty_file``, ``missing_id``,
-``duplicate_id``, and ``skipped_file`` from :func:`discover`.
+``duplicate_id``, and ``skipped_file`` from :func:`discover`. HTML pages and WARC records
+(``html.py``, ``warc.py``, optional extras imported only when such input is read) add their own
+kinds, listed there.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ import zstandard
 
 from tinlap.records import ProblemLog, Record
 
-FORMATS = ("txt", "jsonl", "parquet")
+FORMATS = ("txt", "jsonl", "parquet", "html", "warc")
+_ROOTED = ("txt", "html")  # formats whose document id is the file's path inside its folder
 _BY_SUFFIX = {
     ".txt": "txt",
     ".jsonl": "jsonl",
@@ -39,6 +42,11 @@ _BY_SUFFIX = {
     ".json": "jsonl",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".warc": "warc",
+    ".wet": "warc",
 }
 _COMPRESSION_SUFFIXES = (".gz", ".zst", ".zstd")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -65,8 +73,8 @@ class Source:
     """One input file, with its format decided once so readers never guess."""
 
     path: Path
-    format: str  # "txt" | "jsonl" | "parquet"
-    root: Path | None  # for txt: the folder ids are relative to
+    format: str  # one of FORMATS
+    root: Path | None  # for txt and html: the folder ids are relative to
 
 
 # --------------------------------------------------------------------------------------- discover
@@ -143,19 +151,22 @@ def _folder(
                         str(path),
                         0,
                         "skipped_file",
-                        "not a .txt, .jsonl or .parquet file; skipped (force a format to read it)",
+                        "not a .txt, .jsonl or .parquet file (nor .html or .warc); skipped "
+                        "(force a format to read it)",
                     )
                 continue
-            source = Source(path, file_fmt, root if file_fmt == "txt" else None)
+            source = Source(path, file_fmt, root if file_fmt in _ROOTED else None)
             found.append((path.relative_to(folder).as_posix(), source))
     if not found and required:
-        raise InputError(f"{folder}: no .txt, .jsonl or .parquet files in this folder")
+        raise InputError(
+            f"{folder}: no .txt, .jsonl or .parquet files in this folder (nor .html or .warc)"
+        )
     return [source for _, source in sorted(found, key=lambda pair: pair[0])]
 
 
 def _named_file(path: Path, root: Path, fmt: str | None) -> Source:
     file_fmt = fmt or _format_of_name(path) or _sniff(path)
-    return Source(path, file_fmt, root if file_fmt == "txt" else None)
+    return Source(path, file_fmt, root if file_fmt in _ROOTED else None)
 
 
 def _format_of_name(path: Path) -> str | None:
@@ -269,8 +280,30 @@ def read_source(
     text_field: str = "text",
     id_field: str = "id",
     max_record_bytes: int = 64 * 2**20,
+    html_field: str | None = None,
+    workers: int = 1,
+    max_page_bytes: int | None = None,
+    page_timeout: float | None = None,
 ) -> Iterator[Record]:
-    """Stream the records of one file; everything unusable goes to ``problems`` instead."""
+    """Stream the records of one file; everything unusable goes to ``problems`` instead.
+
+    HTML (``.html`` files, WARC responses, or the field ``html_field`` of JSONL/Parquet
+    records) is turned into text by :mod:`tinlap.html` on ``workers`` processes, each page
+    bounded by ``max_page_bytes`` (default the smaller of ``html.MAX_PAGE_BYTES`` and
+    ``max_record_bytes``) and ``page_timeout`` seconds (default ``html.PAGE_TIMEOUT``).
+    """
+    if _has_pages(source, html_field):
+        return _read_pages(
+            [source],
+            problems,
+            text_field=text_field,
+            id_field=id_field,
+            max_record_bytes=max_record_bytes,
+            html_field=html_field,
+            workers=workers,
+            max_page_bytes=max_page_bytes,
+            page_timeout=page_timeout,
+        )
     if source.format == "txt":
         return _read_txt(source, problems, max_record_bytes)
     if source.format == "jsonl":
@@ -280,27 +313,88 @@ def read_source(
     raise ValueError(f"unknown format {source.format!r}")
 
 
+def _has_pages(source: Source, html_field: str | None) -> bool:
+    """Its records are HTML pages to extract (an .html file, a WARC, or an HTML field)."""
+    return source.format in ("html", "warc") or (
+        html_field is not None and source.format in ("jsonl", "parquet")
+    )
+
+
+def _read_pages(
+    sources: Iterable[Source],
+    problems: ProblemLog,
+    *,
+    text_field: str = "text",
+    id_field: str = "id",
+    max_record_bytes: int = 64 * 2**20,
+    html_field: str | None = None,
+    workers: int = 1,
+    max_page_bytes: int | None = None,
+    page_timeout: float | None = None,
+) -> Iterator[Record]:
+    """HTML and WARC input: the pages of all ``sources`` in one stream, then main-text
+    extraction (tinlap.html) on one set of ``workers`` for all of them."""
+    from tinlap import html
+
+    max_bytes = min(max_page_bytes or html.MAX_PAGE_BYTES, max_record_bytes)
+    timeout = html.PAGE_TIMEOUT if page_timeout is None else page_timeout
+
+    def pages_of(source: Source) -> Iterable[html.Page]:
+        if source.format == "warc":
+            from tinlap import warc
+
+            warc.require_warc()  # HTML pages inside need trafilatura too, WET text does not
+            return warc.warc_pages(source.path, problems, max_bytes)
+        html.require_html()
+        if source.format == "html":
+            doc_id = source.path.relative_to(source.root) if source.root else Path(source.path.name)
+            page = html.html_file_page(source.path, doc_id.as_posix(), problems, max_bytes)
+            return [page] if page is not None else []
+        records = read_source(  # a JSONL / Parquet field holding HTML
+            source,
+            problems,
+            text_field=html_field or text_field,
+            id_field=id_field,
+            max_record_bytes=max_record_bytes,
+        )
+        return html.html_field_pages(records, problems, max_bytes)
+
+    pages = itertools.chain.from_iterable(map(pages_of, sources))
+    return html.page_records(pages, problems, workers=workers, timeout=timeout)
+
+
+def _by_source(sources: Iterable[Source], problems: ProblemLog, **kw: Any) -> Iterator[Record]:
+    """The records of each source in turn; runs of sources holding HTML pages share one
+    extraction stream, so that its worker processes start once, not once per file."""
+    html_field = kw.get("html_field")
+    for has_pages, run in itertools.groupby(sources, lambda s: _has_pages(s, html_field)):
+        if has_pages:
+            yield from _read_pages(run, problems, **kw)
+        else:
+            for source in run:
+                yield from read_source(source, problems, **kw)
+
+
 def read_all(sources: Iterable[Source], problems: ProblemLog, **kw: Any) -> Iterator[Record]:
     """Chain the sources, renaming repeated ids ``id#2``, ``id#3``... so ids are unique."""
     seen: set[str] = set()
     next_suffix: dict[str, int] = {}
-    for source in sources:
-        for record in read_source(source, problems, **kw):
-            if record.id in seen:
-                original = record.id
-                n = next_suffix.get(original, 2)
-                while f"{original}#{n}" in seen:
-                    n += 1
-                next_suffix[original] = n + 1
-                record.id = f"{original}#{n}"
-                problems.warning(
-                    record.path,
-                    record.line,
-                    "duplicate_id",
-                    f"id {original!r} was already used by an earlier record; renamed {record.id!r}",
-                )
-            seen.add(record.id)
-            yield record
+    for record in _by_source(sources, problems, **kw):
+        if record.id in seen:
+            original = record.id
+            n = next_suffix.get(original, 2)
+            while f"{original}#{n}" in seen:
+                n += 1
+            next_suffix[original] = n + 1
+            record.id = f"{original}#{n}"
+            problems.warning(
+                record.path,
+                record.line,
+                "duplicate_id",
+                f"id {original!r} was already used by an earlier record; renamed {record.id!r}",
+            )
+        seen.add(record.id)
+        yield record
 
 
 def _decode(data: bytes, path: str, line: int, problems: ProblemLog, what: str) -> str:
