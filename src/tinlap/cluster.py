@@ -64,8 +64,13 @@ def decide(
     rank: np.ndarray,
     jaccard_threshold: float,
     containment_threshold: float,
+    rejected: frozenset[tuple[int, int]] = frozenset(),
 ) -> list[Decision]:
-    """Greedy, chain-free removal over verified pairs (see module docstring)."""
+    """Greedy, chain-free removal over verified pairs (see module docstring).
+
+    ``rejected`` holds directions (x, y) that reach a threshold but failed a further check
+    (the sentence check of borderline pairs): x is never removed for y.
+    """
     parents: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
     for a, b, j, ca, cb in zip(
         scores.a.tolist(),
@@ -75,9 +80,9 @@ def decide(
         scores.containment_b.tolist(),
         strict=True,
     ):
-        if j >= jaccard_threshold or ca >= containment_threshold:
+        if (j >= jaccard_threshold or ca >= containment_threshold) and (a, b) not in rejected:
             parents[a].append((b, j, ca))
-        if j >= jaccard_threshold or cb >= containment_threshold:
+        if (j >= jaccard_threshold or cb >= containment_threshold) and (b, a) not in rejected:
             parents[b].append((a, j, cb))
 
     removed: dict[int, Decision] = {}
