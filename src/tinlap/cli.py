@@ -1,4 +1,5 @@
-"""The ``tinlap`` command: ``dedup`` (find and remove copies) and ``clean`` (boilerplate only)."""
+"""The ``tinlap`` command: ``dedup`` (find and remove copies), ``clean`` (boilerplate only),
+``explain`` (why two documents are copies) and ``report`` (an HTML report of a dedup output)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from typing import Any
 import click
 
 from tinlap import __version__
+from tinlap.cli_index import index as index_group
+from tinlap.cli_index import serve
 from tinlap.cluster import KEEP_POLICIES
 from tinlap.config import DedupConfig
 from tinlap.read import FORMATS, InputError
 from tinlap.records import ProblemLog, StrictInputError
 
 _SHOWN_PROBLEMS = 20
+_OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
 _DEFAULTS = DedupConfig()
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -60,6 +64,12 @@ _input_options = _options(
         show_default=True,
         help="Field holding the document id (missing: FILE:LINE).",
     ),
+    click.option(
+        "--html-field",
+        default=None,
+        help="JSONL/Parquet field holding HTML: the text is the page's extracted main text "
+        "(needs the html extra: pip install 'tinlap[html]').",
+    ),
 )
 
 _cleaning_options = _options(
@@ -99,9 +109,10 @@ _run_options = _options(
     ),
     click.option(
         "--output-format",
-        type=click.Choice(FORMATS),
+        type=click.Choice(_OUTPUT_FORMATS),
         default=None,
-        help="Format of the output corpus (default: the first input's format).",
+        help="Format of the output corpus (default: the first input's format; jsonl for "
+        "html and warc input).",
     ),
     click.option(
         "-j",
@@ -155,6 +166,23 @@ def _output_option(what: str) -> Decorator:
     help="Documents this similar (Jaccard) or more are near-duplicates; the keep policy picks one.",
 )
 @click.option(
+    "--certain-containment",
+    type=click.FloatRange(0, 1),
+    default=_DEFAULTS.certain_containment,
+    show_default=True,
+    help="Below this containment a qualifying pair must also pass the sentence check "
+    "(0 turns the check off).",
+)
+@click.option(
+    "--sentence-coverage",
+    "min_sentence_coverage",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=_DEFAULTS.min_sentence_coverage,
+    show_default=True,
+    help="Sentence check: share of the removed document's sentence text the kept one must "
+    "reproduce.",
+)
+@click.option(
     "--shingle-size",
     type=click.IntRange(1, 64),
     default=_DEFAULTS.shingle_size,
@@ -192,6 +220,13 @@ def _output_option(what: str) -> Decorator:
     "id. Ties go to the smallest id.",
 )
 @click.option("--no-clean", is_flag=True, help="Match on the whole text, boilerplate included.")
+@click.option(
+    "--against",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="An index (tinlap index create): remove only the documents that copy indexed ones; "
+    "INPUT's documents are not compared with each other. Needs the index's settings.",
+)
 @_cleaning_options
 @_run_options
 def dedup(**options: Any) -> None:
@@ -211,9 +246,16 @@ def dedup(**options: Any) -> None:
     Every candidate pair is verified on its exact shingle sets; a document is removed only for
     a kept document it was verified against (no chains).
     """
+    from functools import partial
+
+    from tinlap.index import IndexProblem
     from tinlap.pipeline import run_dedup
 
-    summary, problems, output, quiet = _run(run_dedup, options)
+    try:
+        runner = partial(run_dedup, against=options.pop("against"))
+        summary, problems, output, quiet = _run(runner, options)
+    except IndexProblem as err:
+        raise click.ClickException(str(err)) from None
     if not quiet:
         by_reason = summary["removed_by_reason"]
         _report(problems)
@@ -286,6 +328,176 @@ def _report(problems: ProblemLog) -> None:
     hidden = problems.n_errors + problems.n_warnings - min(len(problems.problems), _SHOWN_PROBLEMS)
     if hidden > 0:
         click.echo(f"tinlap: ... and {hidden} more input problems (see summary.json)", err=True)
+
+
+main.add_command(index_group)
+main.add_command(serve)
+
+_workers_option = click.option(
+    "-j",
+    "--workers",
+    type=click.IntRange(1),
+    default=os.cpu_count() or 1,
+    show_default="all cores",
+    help="Worker processes when the inputs must be read again (learned boilerplate).",
+)
+
+
+@main.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option(
+    "-d",
+    "--output-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="A dedup output folder: A and B are ids of its documents, found again in its inputs "
+    "and judged with its settings.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (schema tinlap.explain/1).")
+@click.option(
+    "--color/--no-color", default=None, help="Colour the marks [default: when on a terminal]."
+)
+@click.option(
+    "--jaccard",
+    "jaccard_threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help=f"Near-duplicate threshold [default: the output's, else {_DEFAULTS.jaccard_threshold}].",
+)
+@click.option(
+    "--containment",
+    "containment_threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help=f"Containment threshold [default: the output's, else {_DEFAULTS.containment_threshold}].",
+)
+@click.option(
+    "--keep",
+    "keep_policy",
+    type=click.Choice(KEEP_POLICIES),
+    default=None,
+    help=f"Keep policy [default: the output's, else {_DEFAULTS.keep_policy}].",
+)
+@_workers_option
+def explain(
+    a: str,
+    b: str,
+    output_dir: Path | None,
+    as_json: bool,
+    color: bool | None,
+    workers: int,
+    **overrides: Any,
+) -> None:
+    """Why A and B are, or are not, copies: scores, decision, the two texts aligned.
+
+    A and B are text files (cleaned with the built-in rules), or, with --output-dir OUT, two
+    document ids of a dedup output: its inputs are read again (summary.json lists them) and
+    cleaned with its settings, so the scores are those in OUT/clusters.parquet. Try other
+    --jaccard / --containment / --keep values to see what they would change.
+
+    \b
+    Marks in each text (colours on a terminal; the brackets when piped):
+      [=...=]  shared with the other text (green)
+      {+...+}  only in this text (yellow)
+      [-...-]  line removed as boilerplate, with the rule that removed it (red, struck)
+    """
+    from dataclasses import replace
+
+    import orjson
+
+    from tinlap.explain import explain as explain_pair
+    from tinlap.explain import render, to_json
+    from tinlap.retrieve import DedupOutput, OutputError, from_file
+
+    settings = {k: v for k, v in overrides.items() if v is not None}
+    recorded = None
+    if output_dir is None:
+        for name in (a, b):
+            if not Path(name).is_file():
+                raise click.UsageError(
+                    f"{name}: no such file (ids of a dedup output need --output-dir)"
+                )
+        docs = [from_file(Path(a)), from_file(Path(b))]
+        config = replace(_DEFAULTS, **settings)
+    else:
+        try:
+            output = DedupOutput.load(output_dir)
+        except OutputError as err:
+            raise click.ClickException(str(err)) from None
+        problems = ProblemLog()
+        found = {
+            d.id: d for d in output.find([a, b], workers=workers, quiet=False, problems=problems)
+        }
+        missing = [name for name in dict.fromkeys((a, b)) if name not in found]
+        if missing:
+            _report(problems)
+            raise click.ClickException(
+                f"not found in the inputs of {output_dir}: {', '.join(missing)}"
+            )
+        docs = [found[a], found[b]]
+        config = replace(output.config, **settings)
+        rows = output.rows([a, b])
+        recorded = {"a": rows.get(a), "b": rows.get(b)}
+    result = explain_pair(docs[0], docs[1], config, recorded)
+    if as_json:
+        click.echo(orjson.dumps(to_json(result), option=orjson.OPT_INDENT_2).decode())
+    else:
+        use_color = sys.stdout.isatty() if color is None else color
+        click.echo(render(result, use_color), color=use_color)
+
+
+@main.command()
+@click.argument(
+    "output_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--to",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the report [default: OUT/report].",
+)
+@click.option(
+    "--max-details",
+    type=click.IntRange(0),
+    default=10_000,
+    show_default=True,
+    help="Clusters that get a side-by-side page (all of them in smaller outputs; else the "
+    "first ones of every list page).",
+)
+@_workers_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or message on stderr.")
+def report(output_dir: Path, to: Path | None, max_details: int, workers: int, quiet: bool) -> None:
+    """Write a static HTML report of the dedup output OUT; open REPORT/index.html from disk.
+
+    Totals and what each stage removed, the similarity of verified pairs and the cluster sizes
+    plotted against the thresholds, a searchable, paginated list of all clusters, and for
+    clusters with a page of their own the kept document beside each removed one: shared
+    passages highlighted, boilerplate struck out. One folder, no server, nothing from the
+    network. Texts come from reading OUT's inputs again (summary.json lists them).
+    """
+    from tinlap.report import write_report
+    from tinlap.retrieve import DedupOutput, OutputError
+
+    try:
+        output = DedupOutput.load(output_dir)
+    except OutputError as err:
+        raise click.ClickException(str(err)) from None
+    problems = ProblemLog()
+    target = to if to is not None else output_dir / "report"
+    try:
+        stats = write_report(
+            output, target, max_details=max_details, workers=workers, quiet=quiet, problems=problems
+        )
+    except OutputError as err:
+        raise click.ClickException(str(err)) from None
+    if not quiet:
+        _report(problems)
+        click.echo(
+            f"Report of {stats.clusters} clusters ({stats.details} with their own page) -> "
+            f"{target / 'index.html'}",
+            err=True,
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

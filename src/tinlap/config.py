@@ -24,6 +24,7 @@ class DedupConfig:
     text_field: str = "text"
     id_field: str = "id"
     input_format: str | None = None  # None: detect per file
+    html_field: str | None = None  # a JSONL/Parquet field holding HTML: text = its main text
     max_record_bytes: int = 64 * 2**20
     # Cleaning and matching
     clean: bool = True
@@ -40,6 +41,11 @@ class DedupConfig:
     prefilter_z: float = 4.5
     jaccard_threshold: float = 0.5
     containment_threshold: float = 0.6
+    # Below this containment a qualifying pair must also reproduce >= min_sentence_coverage of
+    # the removed document's sentence text (coverage.py): shingle containment just above the
+    # threshold also admits partial reuse (two outlets quoting one press release).
+    certain_containment: float = 0.8
+    min_sentence_coverage: float = 0.6
     # Decision and output
     keep_policy: str = "longest"
     output_text: str = "cleaned"  # or "original"
@@ -63,7 +69,7 @@ class DedupConfig:
             problems.append("boilerplate min docs must be >= 2 and fraction in (0, 1]")
         if self.prefilter_z < 0:
             problems.append(f"prefilter z must be >= 0, got {self.prefilter_z}")
-        for name in ("jaccard_threshold", "containment_threshold"):
+        for name in ("jaccard_threshold", "containment_threshold", "min_sentence_coverage"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 problems.append(f"{name.replace('_', '-')} must be in (0, 1], got {value}")

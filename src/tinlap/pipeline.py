@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,6 +30,7 @@ from tinlap.candidates import band_keys, exact_groups, lsh_pairs, sketch_filter
 from tinlap.clean import Cleaner, CleanResult
 from tinlap.cluster import Decision, decide, policy_rank
 from tinlap.config import DedupConfig
+from tinlap.coverage import coverage
 from tinlap.executor import LocalExecutor
 from tinlap.normalise import Tokeniser, repair_text
 from tinlap.progress import progress
@@ -140,7 +141,9 @@ def sketch_batch(task: BatchTask) -> BatchSketch:
     outputs = cleaned if config.output_text == "cleaned" else [r.text for r in task.records]
     slim = [Record(r.id, "", r.path, r.line, r.fields) for r in task.records]
     with open(task.spill, "wb") as fh:
-        pickle.dump((slim, outputs), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        # The cleaned texts also serve the sentence check of borderline pairs (match()).
+        spare = None if outputs is cleaned else cleaned
+        pickle.dump((slim, outputs, spare), fh, protocol=pickle.HIGHEST_PROTOCOL)
     lap("spill")
 
     tokens = tokeniser.tokenise_batch(cleaned)
@@ -214,9 +217,73 @@ class MatchResult:
 
     decisions: list[Decision]
     stats: dict[str, int]
+    # Names of ``Decision.original``; None: documents of the run (``--against``: indexed ones).
+    original_ids: list[str] | None = None
+    # Verified pairs per 0.01-wide bin of Jaccard and of the larger containment (the report
+    # plots them against the thresholds); None for --against runs.
+    histogram: dict[str, list[int]] | None = None
 
 
-def match(corpus: Corpus, config: DedupConfig) -> MatchResult:
+class SpillTexts:
+    """Cleaned texts of chosen documents, read back from the per-batch spill files."""
+
+    def __init__(self, work: Path, batch_size: int) -> None:
+        self.work = work
+        self.batch_size = batch_size
+
+    def __call__(self, docs: Iterable[int]) -> dict[int, str]:
+        by_batch: dict[int, list[int]] = {}
+        for doc in docs:
+            by_batch.setdefault(doc // self.batch_size, []).append(doc)
+        out: dict[int, str] = {}
+        for index, wanted in sorted(by_batch.items()):
+            with open(self.work / f"batch-{index:07d}.pkl", "rb") as fh:
+                _, outputs, spare = pickle.load(fh)
+            cleaned = outputs if spare is None else spare
+            for doc in wanted:
+                out[doc] = cleaned[doc - index * self.batch_size]
+        return out
+
+
+def sentence_rejections(
+    scores: PairScores,
+    config: DedupConfig,
+    texts: Callable[[Iterable[int]], dict[int, str]],
+) -> frozenset[tuple[int, int]]:
+    """Directions (x, y) that qualify only by a borderline score and whose sentences say no.
+
+    A direction x -> y qualifies by Jaccard or by the containment of x in y; below
+    ``certain_containment`` it must also reproduce ``min_sentence_coverage`` of x's sentence
+    text in y (coverage.py). Only these few pairs are read back and checked.
+    """
+    directions = []
+    for a, b, j, ca, cb in zip(
+        scores.a.tolist(),
+        scores.b.tolist(),
+        scores.jaccard.tolist(),
+        scores.containment_a.tolist(),
+        scores.containment_b.tolist(),
+        strict=True,
+    ):
+        for x, y, c in ((a, b, ca), (b, a, cb)):
+            qualifies = j >= config.jaccard_threshold or c >= config.containment_threshold
+            if qualifies and c < config.certain_containment:
+                directions.append((x, y))
+    if not directions:
+        return frozenset()
+    text = texts({d for pair in directions for d in pair})
+    return frozenset(
+        (x, y)
+        for x, y in directions
+        if coverage(text[x], text[y], config.shingle_size) < config.min_sentence_coverage
+    )
+
+
+def match(
+    corpus: Corpus,
+    config: DedupConfig,
+    texts: Callable[[Iterable[int]], dict[int, str]] | None = None,
+) -> MatchResult:
     """Exact groups, then LSH + verification among one representative per exact group."""
     n = len(corpus.ids)
     rank = policy_rank(config.keep_policy, corpus.lengths, corpus.ids)
@@ -254,7 +321,8 @@ def match(corpus: Corpus, config: DedupConfig) -> MatchResult:
         config.prefilter_z,
     )
     scores = verify(corpus.shingles, a[keep], b[keep])
-    near = decide(scores, rank, config.jaccard_threshold, config.containment_threshold)
+    rejected = frozenset() if texts is None else sentence_rejections(scores, config, texts)
+    near = decide(scores, rank, config.jaccard_threshold, config.containment_threshold, rejected)
 
     # Exact members follow their representative: to it if it stays, else to its original
     # (identical shingle sets have identical scores, so the verification carries over).
@@ -283,8 +351,18 @@ def match(corpus: Corpus, config: DedupConfig) -> MatchResult:
         "pairs_after_sketch_filter": int(keep.sum()),
         "verified_pairs": len(scores),
         "verified_duplicate_pairs": _count_qualifying(scores, config),
+        "directions_rejected_by_sentence_check": len(rejected),
     }
-    return MatchResult(decisions, stats)
+    return MatchResult(decisions, stats, histogram=similarity_histogram(scores))
+
+
+def similarity_histogram(scores: PairScores, bins: int = 100) -> dict[str, list[int]]:
+    """Counts of verified pairs per bin of [0, 1]: cheap, fixed size, enough to draw."""
+    larger = np.maximum(scores.containment_a, scores.containment_b)
+    return {
+        name: np.histogram(values, bins=bins, range=(0.0, 1.0))[0].tolist()
+        for name, values in (("jaccard", scores.jaccard), ("containment", larger))
+    }
 
 
 def _count_qualifying(scores: PairScores, config: DedupConfig) -> int:
@@ -296,18 +374,24 @@ def _count_qualifying(scores: PairScores, config: DedupConfig) -> int:
     )
 
 
-def cluster_table(decisions: list[Decision], ids: list[str]) -> pa.Table:
-    """``clusters.parquet``: every document of a cluster of two or more, kept ones included."""
+def cluster_table(
+    decisions: list[Decision], ids: list[str], original_ids: list[str] | None = None
+) -> pa.Table:
+    """``clusters.parquet``: every document of a cluster of two or more, kept ones included.
+
+    ``original_ids`` names the originals when they are not documents of the run (``--against``).
+    """
+    names = ids if original_ids is None else original_ids
     kept_docs = sorted({d.original for d in decisions})
-    rows_id = [ids[k] for k in kept_docs] + [ids[d.doc] for d in decisions]
-    rows_cluster = [ids[k] for k in kept_docs] + [ids[d.original] for d in decisions]
+    rows_id = [names[k] for k in kept_docs] + [ids[d.doc] for d in decisions]
+    rows_cluster = [names[k] for k in kept_docs] + [names[d.original] for d in decisions]
     n_kept = len(kept_docs)
     table = pa.table(
         {
             "id": rows_id,
             "cluster_id": rows_cluster,
             "kept": [True] * n_kept + [False] * len(decisions),
-            "duplicate_of": [None] * n_kept + [ids[d.original] for d in decisions],
+            "duplicate_of": [None] * n_kept + [names[d.original] for d in decisions],
             "jaccard": [None] * n_kept + [d.jaccard for d in decisions],
             "containment": [None] * n_kept + [d.containment for d in decisions],
             "reason": [None] * n_kept + [d.reason for d in decisions],
@@ -349,6 +433,8 @@ def learn_boilerplate(
         text_field=config.text_field,
         id_field=config.id_field,
         max_record_bytes=config.max_record_bytes,
+        html_field=config.html_field,
+        workers=config.workers,  # HTML extraction runs in the reader, on its own workers
     )
     learner = ChromeLearner(work, config.boilerplate_min_docs, config.boilerplate_fraction)
     with progress("learn boilerplate", unit="doc", quiet=quiet) as bar:
@@ -378,6 +464,8 @@ class RunSetup:
             text_field=config.text_field,
             id_field=config.id_field,
             max_record_bytes=config.max_record_bytes,
+            html_field=config.html_field,
+            workers=config.workers,  # HTML extraction runs in the reader, on its own workers
         )
 
 
@@ -404,9 +492,15 @@ def _setup(
         shutil.rmtree(work, ignore_errors=True)
 
 
+# Input formats that cannot be written back as they came: pages become JSONL rows (id, url,
+# title, text), the shape of their records.
+_OUTPUT_FOR_INPUT = {"html": "jsonl", "warc": "jsonl"}
+
+
 def _output_format(config: DedupConfig, sources: list[Source]) -> str:
-    """The kept corpus's format: as asked, else the first input's."""
-    return config.output_format or (sources[0].format if sources else "jsonl")
+    """The kept corpus's format: as asked, else the first input's (JSONL for HTML and WARC)."""
+    first = sources[0].format if sources else "jsonl"
+    return config.output_format or _OUTPUT_FOR_INPUT.get(first, first)
 
 
 def run_dedup(
@@ -416,8 +510,18 @@ def run_dedup(
     *,
     quiet: bool = False,
     problems: ProblemLog | None = None,
+    against: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the whole job and write ``out_dir``; returns the summary (also in summary.json)."""
+    """Run the whole job and write ``out_dir``; returns the summary (also in summary.json).
+
+    With ``against`` (an index folder) only the documents that copy indexed ones are removed
+    (``index.match_against``); the run's documents are not compared with each other.
+    """
+    if against is not None:  # a wrong index fails now, not after the sketching
+        from tinlap.index import Index, match_against
+
+        with Index(against) as index:
+            index.check_config(config)
     problems = problems if problems is not None else ProblemLog()
     timings: dict[str, float] = {}
     with _setup(inputs, out_dir, config, problems, timings, quiet) as run:
@@ -433,14 +537,18 @@ def run_dedup(
         timings["read_clean_sketch"] = _lap(clock)
 
         clock = time.perf_counter()
-        result = match(corpus, config)
+        if against is None:
+            result = match(corpus, config, SpillTexts(run.work, config.batch_size))
+        else:
+            result = match_against(corpus, config, against, SpillTexts(run.work, config.batch_size))
         timings["candidates_verify_cluster"] = _lap(clock)
 
         clock = time.perf_counter()
         removed = np.zeros(len(corpus.ids), dtype=bool)
         removed[[d.doc for d in result.decisions]] = True
         write_table_atomic(
-            out_dir / "clusters.parquet", cluster_table(result.decisions, corpus.ids)
+            out_dir / "clusters.parquet",
+            cluster_table(result.decisions, corpus.ids, result.original_ids),
         )
         written = _write_kept(run.work, out_dir, run.out_format, removed, config, quiet, problems)
         timings["write"] = _lap(clock)
@@ -449,6 +557,8 @@ def run_dedup(
     summary = _summary(corpus, result, written, problems, config, run.out_format, timings)
     summary["cleaning"]["learned_boilerplate"] = learned
     summary["inputs"] = [str(s.path.resolve()) for s in run.sources]
+    if against is not None:
+        summary["against"] = str(against.resolve())
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
@@ -517,7 +627,7 @@ def _write_kept(
         doc = 0
         for spill in sorted(work.glob("batch-*.pkl")):
             with open(spill, "rb") as fh:
-                records, texts = pickle.load(fh)
+                records, texts, _ = pickle.load(fh)
             for record, text in zip(records, texts, strict=True):
                 if not removed[doc]:
                     _write_one(writer, record, text, problems)
@@ -561,7 +671,7 @@ def _summary(
             "messages": [str(p) for p in problems.problems[:1000]],
         },
         "cleaning": {"lines_removed_by_rule": dict(sorted(corpus.removed_lines.items()))},
-        "matching": result.stats,
+        "matching": {**result.stats, "verified_pairs_histogram": result.histogram},
         "seconds_per_stage": timings,
         "worker_cpu_seconds": {k: round(v, 3) for k, v in sorted(corpus.seconds.items())},
         "config": config.to_dict(),
