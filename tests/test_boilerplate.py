@@ -202,3 +202,22 @@ def test_clean_command_writes_cleaned_corpus_and_removed_lines(
     else:
         assert {r["rule"] for r in removed} == {"learned_boilerplate"}
         assert len(removed) == 50 * (4 + 5) - 5  # 4 chrome lines + 5 list items (4 on pages 0-4)
+
+
+def test_a_lone_recurring_line_inside_the_body_is_the_articles_own_format(tmp_path: Path) -> None:
+    rng = random.Random(11)
+    pages = []
+    for i in range(40):
+        body = [sentence(rng, 30) for _ in range(4)]
+        lines = [f"Hỏi đáp số {i}", body[0], "Trả lời:", body[1], CHROME[1], CHROME[2], body[2]]
+        pages.append(
+            {"id": f"q{i}", "url": "https://qa.example.vn/", "text": "\n".join([*lines, body[3]])}
+        )
+    model = model_of(pages, tmp_path)
+    cleaned = {
+        p["id"]: Cleaner().clean(p["text"], (model.rule_for("qa.example.vn"),)).text for p in pages
+    }
+    for page in pages:
+        text = cleaned[page["id"]]
+        assert "Trả lời:" in text.split("\n")  # between two paragraphs, alone: kept
+        assert CHROME[1] not in text and CHROME[2] not in text  # a block inside the body: removed

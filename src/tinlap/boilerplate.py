@@ -20,8 +20,11 @@ source with fewer than 20 documents learns nothing: so few pages say nothing abo
 Unlike CCNet, which drops every repeated line including its first occurrence, the first line of
 a document (its title) is kept unless that line is itself chrome *as a first line* (a site name
 that opens most pages): a page's title that shows up in other pages' "related" lists is removed
-from those lists, not from its own page. And a document is never emptied: if every line but the
-title would go (a page that is itself a copy of another), nothing goes.
+from those lists, not from its own page. Chrome also has a place: before the article body,
+after it, or as a block inside it; a lone recurring line between two paragraphs (a Q&A
+"Trả lời:", a recipe's "Nguyên liệu:") is the article's own format and stays. And a document
+is never emptied: if every line but the title would go (a page that is itself a copy of
+another), nothing goes.
 
 Memory is bounded for any corpus size: lines are counted in a count-min sketch (fixed size),
 and only the lines whose sketch estimate reaches the threshold are counted exactly, in a second
@@ -213,12 +216,41 @@ class LearnedRule:
         ]
         title_is_chrome = found[0] is not None and int(combined[0]) in self.model.title_chrome
         hits[0] = hits[0] and title_is_chrome
+        hits = _at_the_edges(lines, idx, hits, dropped)
         remaining = [i for i, hit in zip(idx, hits, strict=True) if not hit and dropped[i] is None]
         if not remaining or (remaining == idx[:1] and not title_is_chrome):
             return  # nothing (or only the title) would be left: the page is a copy, not chrome
         for i, hit in zip(idx, hits, strict=True):
             if hit and dropped[i] is None:
                 dropped[i] = self.name
+
+
+BODY_WORDS = 15  # a line this long that is not chrome is article text
+
+
+def _at_the_edges(
+    lines: Sequence[str], idx: list[int], hits: list[bool], dropped: list[str | None]
+) -> list[bool]:
+    """Keep only the hits that sit where chrome sits: before the article body, after it, or in
+    a block of chrome inside it. A lone recurring line between two paragraphs is the article's
+    own format (a Q&A "Trả lời:", a recipe's "Nguyên liệu:", a table header), not site chrome.
+    """
+    body = [
+        i
+        for i, hit in zip(idx, hits, strict=True)
+        if not hit and dropped[i] is None and len(lines[i].split()) >= BODY_WORDS
+    ]
+    if not body:
+        return hits
+    first, last = body[0], body[-1]
+    out = list(hits)
+    for k, i in enumerate(idx):
+        if not hits[k] or not first < i < last:
+            continue
+        neighbours = [idx[m] for m in (k - 1, k + 1) if 0 <= m < len(idx)]
+        in_block = any(hits[idx.index(j)] or dropped[j] is not None for j in neighbours)
+        out[k] = in_block
+    return out
 
 
 class ChromeLearner:
