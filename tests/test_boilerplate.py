@@ -221,3 +221,16 @@ def test_a_lone_recurring_line_inside_the_body_is_the_articles_own_format(tmp_pa
         text = cleaned[page["id"]]
         assert "Trả lời:" in text.split("\n")  # between two paragraphs, alone: kept
         assert CHROME[1] not in text and CHROME[2] not in text  # a block inside the body: removed
+
+
+def test_title_after_site_header_stays_on_its_own_page(tmp_path: Path) -> None:
+    pages, titles = site()
+    header = ["Báo Tin Nhanh Điện Tử", "Thời sự | Thế giới | Kinh doanh | Thể thao"]
+    for page in pages:
+        page["text"] = "\n".join([*header, page["text"]])
+    cleaned = clean_all(pages, model_of(pages, tmp_path))
+    for page, title in zip(pages, titles, strict=True):
+        lines = cleaned[page["id"]].split("\n")
+        assert lines[0] == title, page["id"]  # the site header went, the title stayed
+        assert not set(header) & set(lines)
+        assert not set(titles[:5]) & set(lines[1:])  # other pages' titles in the list went

@@ -17,10 +17,10 @@ A one-word line ("Video", but also a table header such as "Đội") must reach 2
 and lines with no letter (numbers, table cells) or over 300 characters are never chrome. A
 source with fewer than 20 documents learns nothing: so few pages say nothing about a template.
 
-Unlike CCNet, which drops every repeated line including its first occurrence, the first line of
-a document (its title) is kept unless that line is itself chrome *as a first line* (a site name
-that opens most pages): a page's title that shows up in other pages' "related" lists is removed
-from those lists, not from its own page. Chrome also has a place: before the article body,
+Unlike CCNet, which drops every repeated line including its first occurrence, a page's head
+(the lines before its first body paragraph) loses only lines that sit in the head of many pages
+(site name, menu): a page's title that shows up in other pages' "related" lists is removed from
+those lists, not from its own page. Chrome also has a place: before the article body,
 after it, or as a block inside it; a lone recurring line between two paragraphs (a Q&A
 "Trả lời:", a recipe's "Nguyên liệu:") is the article's own format and stays. And a document
 is never emptied: if every line but the title would go (a page that is itself a copy of
@@ -97,48 +97,44 @@ class DocLines:
     sources: list[str]
     keys: np.ndarray  # uint64, per-source combined keys; each document's keys are distinct
     single: np.ndarray  # bool: the line is a single word (must recur more to count as chrome)
+    head: np.ndarray  # bool: the line came before the document's first body-length line
     fingerprints: np.ndarray  # uint64: the article fingerprint of the document owning each key
     owners: np.ndarray  # int64: which document of the batch each key belongs to
-    first: np.ndarray  # uint64: each document's first-line (title) key, 0 if it has none
 
 
 def doc_lines(texts: Sequence[str], sources: Sequence[str]) -> DocLines:
     """Line keys of a batch: the per-document work of the learning pass."""
     keys: list[int] = []
     single: list[bool] = []
+    head: list[bool] = []
     owners: list[int] = []
-    first = np.zeros(len(texts), dtype=np.uint64)
     fingerprint = np.zeros(len(texts), dtype=np.uint64)
     for i, text in enumerate(texts):
         seen: set[int] = set()
-        title = True
         lines = text.split("\n")
         longest = max(lines, key=len, default="")
         fingerprint[i] = xxhash.xxh3_64_intdigest(" ".join(longest.casefold().split()).encode())
+        in_head = True
         for line in lines:
             if not line.strip():
                 continue
+            in_head = in_head and len(line.split()) < BODY_WORDS
             found = line_key(line)
-            if title and found is not None:
-                first[i] = found[0]
-            title = False
             if found is not None and found[0] not in seen:
                 seen.add(found[0])
                 keys.append(found[0])
                 single.append(found[1])
+                head.append(in_head)
                 owners.append(i)
     owner_arr = np.asarray(owners, dtype=np.int64)
     src = np.array([xxhash.xxh3_64_intdigest(s.encode("utf-8")) for s in sources], dtype=np.uint64)
-    combined = _combine_per_doc(np.asarray(keys, dtype=np.uint64), src[owner_arr])
-    has_first = first != 0
-    first[has_first] = _combine_per_doc(first[has_first], src[has_first])
     return DocLines(
         list(sources),
-        combined,
+        _combine_per_doc(np.asarray(keys, dtype=np.uint64), src[owner_arr]),
         np.asarray(single, dtype=bool),
+        np.asarray(head, dtype=bool),
         fingerprint[owner_arr],
         owner_arr,
-        first,
     )
 
 
@@ -178,7 +174,7 @@ class ChromeModel:
     fraction: float = 0.02
     docs_per_source: Counter[str] = field(default_factory=Counter)
     chrome: frozenset[int] = frozenset()  # combined (source, line) keys
-    title_chrome: frozenset[int] = frozenset()  # combined keys that are chrome as a first line
+    head_chrome: frozenset[int] = frozenset()  # chrome that also sits in the head of many pages
 
     def rule_for(self, source: str) -> LearnedRule:
         return LearnedRule(self, xxhash.xxh3_64_intdigest(source.encode("utf-8")))
@@ -189,7 +185,7 @@ class ChromeModel:
             "fraction": self.fraction,
             "sources": len(self.docs_per_source),
             "chrome_lines": len(self.chrome),
-            "chrome_titles": len(self.title_chrome),
+            "head_chrome_lines": len(self.head_chrome),
         }
 
 
@@ -214,18 +210,29 @@ class LearnedRule:
             f is not None and k in self.model.chrome
             for f, k in zip(found, combined.tolist(), strict=True)
         ]
-        title_is_chrome = found[0] is not None and int(combined[0]) in self.model.title_chrome
-        hits[0] = hits[0] and title_is_chrome
+        # In the head (before the first body paragraph) only the site's head chrome goes: the
+        # page's own title stays even when other pages list it in their "most read" boxes.
+        body = [i for i, hit in zip(idx, hits, strict=True) if not hit and _is_body(lines[i])]
+        body_start = body[0] if body else len(lines)
+        head_chrome = self.model.head_chrome
+        hits = [
+            hit and (i > body_start or k in head_chrome)
+            for i, hit, k in zip(idx, hits, combined.tolist(), strict=True)
+        ]
         hits = _at_the_edges(lines, idx, hits, dropped)
         remaining = [i for i, hit in zip(idx, hits, strict=True) if not hit and dropped[i] is None]
-        if not remaining or (remaining == idx[:1] and not title_is_chrome):
-            return  # nothing (or only the title) would be left: the page is a copy, not chrome
+        if len(remaining) <= 1:
+            return  # nothing (or one line) would be left: the page is a copy, not chrome
         for i, hit in zip(idx, hits, strict=True):
             if hit and dropped[i] is None:
                 dropped[i] = self.name
 
 
 BODY_WORDS = 15  # a line this long that is not chrome is article text
+
+
+def _is_body(line: str) -> bool:
+    return len(line.split()) >= BODY_WORDS
 
 
 def _at_the_edges(
@@ -238,7 +245,7 @@ def _at_the_edges(
     body = [
         i
         for i, hit in zip(idx, hits, strict=True)
-        if not hit and dropped[i] is None and len(lines[i].split()) >= BODY_WORDS
+        if not hit and dropped[i] is None and _is_body(lines[i])
     ]
     if not body:
         return hits
@@ -260,14 +267,10 @@ class ChromeLearner:
         self.work = work
         self.model = ChromeModel(min_docs=min_docs, fraction=fraction)
         self.sketch = CountMinSketch()
-        self.first_sketch = CountMinSketch(width_bits=20)
         self._spills: list[Path] = []
-        self._source_of_key: list[np.ndarray] = []
 
     def add(self, batch: DocLines) -> None:
         self.sketch.add(batch.keys)
-        firsts = batch.first[batch.first != 0]
-        self.first_sketch.add(firsts)
         self.model.docs_per_source.update(batch.sources)
         path = self.work / f"lines-{len(self._spills):07d}.npz"
         sources = np.array(batch.sources, dtype=object)
@@ -275,21 +278,21 @@ class ChromeLearner:
             path,
             keys=batch.keys,
             single=batch.single,
+            head=batch.head,
             fingerprints=batch.fingerprints,
             src=sources[batch.owners].astype(str),
-            first=firsts,
         )
         self._spills.append(path)
 
     def finish(self) -> ChromeModel:
         """Exact counts of distinct articles for the sketch's candidates, then the thresholds."""
         pairs: list[np.ndarray] = []
+        head_pairs: list[np.ndarray] = []
         need: dict[int, int] = {}
-        exact_first: Counter[int] = Counter()
         for path in self._spills:
             with np.load(path, allow_pickle=False) as data:
-                keys, single, src = data["keys"], data["single"], data["src"]
-                fingerprints, firsts = data["fingerprints"], data["first"]
+                keys, single, head = data["keys"], data["single"], data["head"]
+                src, fingerprints = data["src"], data["fingerprints"]
             n_docs = np.array([self.model.docs_per_source[s] for s in src.tolist()], dtype=np.int64)
             thresholds = np.maximum(self.model.min_docs, np.ceil(self.model.fraction * n_docs))
             strict = np.ceil(SINGLE_WORD_FRACTION * n_docs)
@@ -299,19 +302,23 @@ class ChromeLearner:
             candidate = self.sketch.estimate(keys) >= thresholds
             need.update(zip(keys[candidate].tolist(), thresholds[candidate].tolist(), strict=True))
             pairs.append(np.stack([keys[candidate], fingerprints[candidate]], axis=1))
-            first_candidate = self.first_sketch.estimate(firsts) >= self.model.min_docs
-            exact_first.update(firsts[first_candidate].tolist())
-        distinct: dict[int, int] = {}
-        if pairs:
-            unique_pairs = np.unique(np.concatenate(pairs), axis=0)
-            lines, counts = np.unique(unique_pairs[:, 0], return_counts=True)
-            distinct = dict(zip(lines.tolist(), counts.tolist(), strict=True))
-        chrome = frozenset(k for k, n in distinct.items() if n >= need[k])
-        self.model.chrome = chrome
-        self.model.title_chrome = frozenset(
-            k for k, n in exact_first.items() if k in chrome and n >= need[k]
+            in_head = candidate & head
+            head_pairs.append(np.stack([keys[in_head], fingerprints[in_head]], axis=1))
+        distinct, distinct_in_head = _distinct_articles(pairs), _distinct_articles(head_pairs)
+        self.model.chrome = frozenset(k for k, n in distinct.items() if n >= need[k])
+        self.model.head_chrome = frozenset(
+            k for k, n in distinct_in_head.items() if k in self.model.chrome and n >= need[k]
         )
         return self.model
+
+
+def _distinct_articles(pairs: list[np.ndarray]) -> dict[int, int]:
+    """For each line key, the number of distinct article fingerprints it was seen with."""
+    if not pairs:
+        return {}
+    unique_pairs = np.unique(np.concatenate(pairs), axis=0)
+    lines, counts = np.unique(unique_pairs[:, 0], return_counts=True)
+    return dict(zip(lines.tolist(), counts.tolist(), strict=True))
 
 
 def learn(
