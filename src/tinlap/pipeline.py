@@ -417,6 +417,21 @@ def _batches(
         start += len(chunk)
 
 
+def read_records(
+    sources: list[Source], problems: ProblemLog, config: DedupConfig, workers: int | None = None
+) -> Iterator[Record]:
+    """The input records, read as every stage of a run reads them (the same texts each time)."""
+    return read_all(
+        sources,
+        problems,
+        text_field=config.text_field,
+        id_field=config.id_field,
+        max_record_bytes=config.max_record_bytes,
+        html_field=config.html_field,
+        workers=config.workers if workers is None else workers,  # HTML extraction's workers
+    )
+
+
 def learn_boilerplate(
     sources: list[Source], config: DedupConfig, work: Path, executor: LocalExecutor, quiet: bool
 ) -> str | None:
@@ -427,15 +442,7 @@ def learn_boilerplate(
     """
     if not (config.clean and config.learn_boilerplate):
         return None
-    records = read_all(
-        sources,
-        ProblemLog(keep=0),
-        text_field=config.text_field,
-        id_field=config.id_field,
-        max_record_bytes=config.max_record_bytes,
-        html_field=config.html_field,
-        workers=config.workers,  # HTML extraction runs in the reader, on its own workers
-    )
+    records = read_records(sources, ProblemLog(keep=0), config)
     learner = ChromeLearner(work, config.boilerplate_min_docs, config.boilerplate_fraction)
     with progress("learn boilerplate", unit="doc", quiet=quiet) as bar:
         for lines in executor.map(learn_batch, _batches(records, config, work)):
@@ -458,15 +465,7 @@ class RunSetup:
     model_path: str | None
 
     def records(self, config: DedupConfig, problems: ProblemLog) -> Iterator[Record]:
-        return read_all(
-            self.sources,
-            problems,
-            text_field=config.text_field,
-            id_field=config.id_field,
-            max_record_bytes=config.max_record_bytes,
-            html_field=config.html_field,
-            workers=config.workers,  # HTML extraction runs in the reader, on its own workers
-        )
+        return read_records(self.sources, problems, config)
 
 
 @contextmanager

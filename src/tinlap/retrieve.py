@@ -25,8 +25,8 @@ from tinlap.clean import Cleaner, Removal
 from tinlap.config import DedupConfig
 from tinlap.executor import LocalExecutor
 from tinlap.normalise import repair_text
-from tinlap.pipeline import BatchTask, clean_batch, learn_boilerplate
-from tinlap.read import InputError, Source, discover, read_all
+from tinlap.pipeline import BatchTask, clean_batch, learn_boilerplate, read_records
+from tinlap.read import InputError, Source, discover
 from tinlap.records import ProblemLog, Record
 
 
@@ -112,15 +112,7 @@ class DedupOutput:
         with tempfile.TemporaryDirectory(prefix=".tinlap-find-") as work:
             model = self._relearn(sources, Path(work), workers, quiet)
             config = self.config
-            records = read_all(
-                sources,
-                ProblemLog(keep=0),
-                text_field=config.text_field,
-                id_field=config.id_field,
-                max_record_bytes=config.max_record_bytes,
-                html_field=config.html_field,  # as pipeline.py reads: the same texts
-                workers=workers,
-            )
+            records = read_records(sources, ProblemLog(keep=0), config, workers)
             for record in records:
                 doc_id = _rooted_id(record, wanted) if record.path in rooted else record.id
                 if doc_id not in wanted:
