@@ -14,6 +14,7 @@ import click
 from tinlap import __version__
 from tinlap.cli_index import index as index_group
 from tinlap.cli_index import serve
+from tinlap.cli_options import Decorator, combine, matching_options
 from tinlap.cluster import KEEP_POLICIES
 from tinlap.config import DedupConfig
 from tinlap.read import FORMATS, InputError
@@ -22,7 +23,6 @@ from tinlap.records import ProblemLog, StrictInputError
 _SHOWN_PROBLEMS = 20
 _OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
 _DEFAULTS = DedupConfig()
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -39,16 +39,7 @@ def main() -> None:
     """
 
 
-def _options(*decorators: Decorator) -> Decorator:
-    def apply(fn: Callable[..., Any]) -> Callable[..., Any]:
-        for decorator in reversed(decorators):
-            fn = decorator(fn)
-        return fn
-
-    return apply
-
-
-_input_options = _options(
+_input_options = combine(
     click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
     click.option(
         "--format",
@@ -72,7 +63,7 @@ _input_options = _options(
     ),
 )
 
-_cleaning_options = _options(
+_cleaning_options = combine(
     click.option(
         "--source-field",
         default=None,
@@ -101,7 +92,7 @@ _cleaning_options = _options(
     ),
 )
 
-_run_options = _options(
+_run_options = combine(
     click.option(
         "--keep-original-text",
         is_flag=True,
@@ -149,67 +140,7 @@ def _output_option(what: str) -> Decorator:
 @main.command()
 @_input_options
 @_output_option("clusters.parquet, summary.json and the kept corpus")
-@click.option(
-    "--containment",
-    "containment_threshold",
-    type=click.FloatRange(0, 1, min_open=True),
-    default=_DEFAULTS.containment_threshold,
-    show_default=True,
-    help="Remove a document when at least this share of its shingles is inside a kept one.",
-)
-@click.option(
-    "--jaccard",
-    "jaccard_threshold",
-    type=click.FloatRange(0, 1, min_open=True),
-    default=_DEFAULTS.jaccard_threshold,
-    show_default=True,
-    help="Documents this similar (Jaccard) or more are near-duplicates; the keep policy picks one.",
-)
-@click.option(
-    "--certain-containment",
-    type=click.FloatRange(0, 1),
-    default=_DEFAULTS.certain_containment,
-    show_default=True,
-    help="Below this containment a qualifying pair must also pass the sentence check "
-    "(0 turns the check off).",
-)
-@click.option(
-    "--sentence-coverage",
-    "min_sentence_coverage",
-    type=click.FloatRange(0, 1, min_open=True),
-    default=_DEFAULTS.min_sentence_coverage,
-    show_default=True,
-    help="Sentence check: share of the removed document's sentence text the kept one must "
-    "reproduce.",
-)
-@click.option(
-    "--shingle-size",
-    type=click.IntRange(1, 64),
-    default=_DEFAULTS.shingle_size,
-    show_default=True,
-    help="Words (syllables) per shingle.",
-)
-@click.option(
-    "--num-perm",
-    type=int,
-    default=_DEFAULTS.num_perm,
-    show_default=True,
-    help="MinHash values per document (a power of two).",
-)
-@click.option(
-    "--bands",
-    type=click.IntRange(1),
-    default=_DEFAULTS.bands,
-    show_default=True,
-    help="LSH bands. More, shorter bands find copies at lower similarity.",
-)
-@click.option(
-    "--rows",
-    type=click.IntRange(1),
-    default=_DEFAULTS.rows,
-    show_default=True,
-    help="MinHash values per LSH band.",
-)
+@matching_options
 @click.option(
     "--keep",
     "keep_policy",

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import click
 
+from tinlap.cli_options import matching_options
 from tinlap.config import DedupConfig
 from tinlap.read import FORMATS
 
@@ -108,41 +109,7 @@ def index() -> None:
 
 @index.command("create")
 @_dir_argument
-@click.option(
-    "--containment",
-    "containment_threshold",
-    type=click.FloatRange(0, 1, min_open=True),
-    default=_DEFAULTS.containment_threshold,
-    show_default=True,
-    help="A new document copies an indexed one when this share of its shingles is inside it.",
-)
-@click.option(
-    "--jaccard",
-    "jaccard_threshold",
-    type=click.FloatRange(0, 1, min_open=True),
-    default=_DEFAULTS.jaccard_threshold,
-    show_default=True,
-    help="...or when their Jaccard similarity is at least this.",
-)
-@click.option(
-    "--certain-containment",
-    type=click.FloatRange(0, 1),
-    default=_DEFAULTS.certain_containment,
-    show_default=True,
-    help="Below this containment a match must also pass the sentence check (0: off).",
-)
-@click.option(
-    "--sentence-coverage",
-    "min_sentence_coverage",
-    type=click.FloatRange(0, 1, min_open=True),
-    default=_DEFAULTS.min_sentence_coverage,
-    show_default=True,
-    help="Sentence check: share of the new document's sentence text the match must reproduce.",
-)
-@click.option("--shingle-size", type=click.IntRange(1, 64), default=_DEFAULTS.shingle_size)
-@click.option("--num-perm", type=int, default=_DEFAULTS.num_perm, show_default=True)
-@click.option("--bands", type=click.IntRange(1), default=_DEFAULTS.bands, show_default=True)
-@click.option("--rows", type=click.IntRange(1), default=_DEFAULTS.rows, show_default=True)
+@matching_options
 @click.option(
     "--max-bucket",
     type=click.IntRange(1),

@@ -1,0 +1,93 @@
+"""Command-line options shared by ``tinlap dedup`` and ``tinlap index create``.
+
+Both freeze the same matching settings; one definition keeps their names, ranges, defaults
+and help identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from tinlap.config import DedupConfig
+
+_DEFAULTS = DedupConfig()
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def combine(*decorators: Decorator) -> Decorator:
+    """One decorator applying several, in the order written."""
+
+    def apply(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return apply
+
+
+matching_options = combine(
+    click.option(
+        "--containment",
+        "containment_threshold",
+        type=click.FloatRange(0, 1, min_open=True),
+        default=_DEFAULTS.containment_threshold,
+        show_default=True,
+        help="A document is a copy when at least this share of its shingles is inside the other "
+        "(kept or indexed) one.",
+    ),
+    click.option(
+        "--jaccard",
+        "jaccard_threshold",
+        type=click.FloatRange(0, 1, min_open=True),
+        default=_DEFAULTS.jaccard_threshold,
+        show_default=True,
+        help="Documents this similar (Jaccard) or more are near-duplicates of each other.",
+    ),
+    click.option(
+        "--certain-containment",
+        type=click.FloatRange(0, 1),
+        default=_DEFAULTS.certain_containment,
+        show_default=True,
+        help="Below this containment a qualifying pair must also pass the sentence check "
+        "(0 turns the check off).",
+    ),
+    click.option(
+        "--sentence-coverage",
+        "min_sentence_coverage",
+        type=click.FloatRange(0, 1, min_open=True),
+        default=_DEFAULTS.min_sentence_coverage,
+        show_default=True,
+        help="Sentence check: share of the copy's sentence text the original must reproduce.",
+    ),
+    click.option(
+        "--shingle-size",
+        type=click.IntRange(1, 64),
+        default=_DEFAULTS.shingle_size,
+        show_default=True,
+        help="Words (syllables) per shingle.",
+    ),
+    click.option(
+        "--num-perm",
+        type=int,
+        default=_DEFAULTS.num_perm,
+        show_default=True,
+        help="MinHash values per document (a power of two).",
+    ),
+    click.option(
+        "--bands",
+        type=click.IntRange(1),
+        default=_DEFAULTS.bands,
+        show_default=True,
+        help="LSH bands. More, shorter bands find copies at lower similarity.",
+    ),
+    click.option(
+        "--rows",
+        type=click.IntRange(1),
+        default=_DEFAULTS.rows,
+        show_default=True,
+        help="MinHash values per LSH band.",
+    ),
+)
