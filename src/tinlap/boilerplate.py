@@ -113,7 +113,7 @@ def doc_lines(texts: Sequence[str], sources: Sequence[str]) -> DocLines:
         seen: set[int] = set()
         lines = text.split("\n")
         longest = max(lines, key=len, default="")
-        fingerprint[i] = xxhash.xxh3_64_intdigest(" ".join(longest.casefold().split()).encode())
+        fingerprint[i] = xxhash.xxh3_64_intdigest(longest.encode("utf-8"))
         in_head = True
         for line in lines:
             if not line.strip():

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
-from tinlap.normalise import canonical_tokens, matching_key
+from tinlap.normalise import cached_tokens, matching_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +88,6 @@ _BULLET = "-–—•+*·►▶→>"
 _DASHES = "-–—"
 
 
-@lru_cache(maxsize=1 << 17)
-def _token_key(raw: str) -> tuple[str, ...]:
-    return tuple(canonical_tokens(raw))
-
-
 def short_key(line: str) -> str | None:
     """The matching key of a line of at most ``MAX_KEY_WORDS`` words, else None.
 
@@ -109,7 +104,7 @@ def _short_key(line: str) -> str | None:
     words = line.split()
     if len(words) > MAX_KEY_WORDS:
         return None
-    return " ".join(tok for raw in words for tok in _token_key(raw))
+    return " ".join(tok for raw in words for tok in cached_tokens(raw))
 
 
 def phrase_keys(phrases: Iterable[str]) -> frozenset[str]:

@@ -25,7 +25,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -83,9 +83,16 @@ def canonical_tokens(raw: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 18)
+def cached_tokens(raw: str) -> tuple[str, ...]:
+    """``canonical_tokens``, memoised: the cleaner's headers and the sentence check key many
+    short texts made of the same raw tokens."""
+    return tuple(canonical_tokens(raw))
+
+
 def matching_key(text: str) -> str:
     """The matching key of ``text``: its key tokens joined by single spaces."""
-    return " ".join(tok for raw in text.split() for tok in canonical_tokens(raw))
+    return " ".join(tok for raw in text.split() for tok in cached_tokens(raw))
 
 
 def token_hash(token: str) -> int:
