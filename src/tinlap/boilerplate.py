@@ -97,7 +97,7 @@ class DocLines:
     sources: list[str]
     keys: np.ndarray  # uint64, per-source combined keys; each document's keys are distinct
     single: np.ndarray  # bool: the line is a single word (must recur more to count as chrome)
-    head: np.ndarray  # bool: the line came before the document's first body-length line
+    head: np.ndarray  # bool: the line came before the document's first body paragraph
     fingerprints: np.ndarray  # uint64: the article fingerprint of the document owning each key
     owners: np.ndarray  # int64: which document of the batch each key belongs to
 
@@ -118,7 +118,7 @@ def doc_lines(texts: Sequence[str], sources: Sequence[str]) -> DocLines:
         for line in lines:
             if not line.strip():
                 continue
-            in_head = in_head and len(line.split()) < BODY_WORDS
+            in_head = in_head and not _is_body(line)
             found = line_key(line)
             if found is not None and found[0] not in seen:
                 seen.add(found[0])
@@ -221,8 +221,8 @@ class LearnedRule:
         ]
         hits = _at_the_edges(lines, idx, hits, dropped)
         remaining = [i for i, hit in zip(idx, hits, strict=True) if not hit and dropped[i] is None]
-        if len(remaining) <= 1:
-            return  # nothing (or one line) would be left: the page is a copy, not chrome
+        if not remaining or (len(remaining) == 1 and not _is_body(lines[remaining[0]])):
+            return  # nothing but a title would be left: the page is a copy, not chrome
         for i, hit in zip(idx, hits, strict=True):
             if hit and dropped[i] is None:
                 dropped[i] = self.name
@@ -231,8 +231,12 @@ class LearnedRule:
 BODY_WORDS = 15  # a line this long that is not chrome is article text
 
 
+_SENTENCE_CLOSERS = tuple('.!?…"”»)')
+
+
 def _is_body(line: str) -> bool:
-    return len(line.split()) >= BODY_WORDS
+    """A paragraph of the article: long, and ending like a sentence (a long menu does not)."""
+    return line.rstrip().endswith(_SENTENCE_CLOSERS) and len(line.split()) >= BODY_WORDS
 
 
 def _at_the_edges(
