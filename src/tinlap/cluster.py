@@ -72,14 +72,7 @@ def decide(
     (the sentence check of borderline pairs): x is never removed for y.
     """
     parents: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
-    for a, b, j, ca, cb in zip(
-        scores.a.tolist(),
-        scores.b.tolist(),
-        scores.jaccard.tolist(),
-        scores.containment_a.tolist(),
-        scores.containment_b.tolist(),
-        strict=True,
-    ):
+    for a, b, j, ca, cb in scores.rows():
         if (j >= jaccard_threshold or ca >= containment_threshold) and (a, b) not in rejected:
             parents[a].append((b, j, ca))
         if (j >= jaccard_threshold or cb >= containment_threshold) and (b, a) not in rejected:

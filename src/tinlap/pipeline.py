@@ -257,14 +257,7 @@ def sentence_rejections(
     text in y (coverage.py). Only these few pairs are read back and checked.
     """
     directions = []
-    for a, b, j, ca, cb in zip(
-        scores.a.tolist(),
-        scores.b.tolist(),
-        scores.jaccard.tolist(),
-        scores.containment_a.tolist(),
-        scores.containment_b.tolist(),
-        strict=True,
-    ):
+    for a, b, j, ca, cb in scores.rows():
         for x, y, c in ((a, b, ca), (b, a, cb)):
             qualifies = j >= config.jaccard_threshold or c >= config.containment_threshold
             if qualifies and c < config.certain_containment:

@@ -8,6 +8,7 @@ array, then confirmed on the full 64-bit hashes, so the scores are exact.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,17 @@ class PairScores:
 
     def __len__(self) -> int:
         return len(self.a)
+
+    def rows(self) -> Iterator[tuple[int, int, float, float, float]]:
+        """(a, b, jaccard, containment_a, containment_b) per pair, as Python numbers."""
+        return zip(
+            self.a.tolist(),
+            self.b.tolist(),
+            self.jaccard.tolist(),
+            self.containment_a.tolist(),
+            self.containment_b.tolist(),
+            strict=True,
+        )
 
 
 def verify(
