@@ -164,7 +164,8 @@ def dedup(**options: Any) -> None:
     """Remove exact, near-duplicate and contained copies from INPUT....
 
     INPUT is a folder of .txt files (id = path inside the folder), a JSONL file (.jsonl,
-    .jsonl.gz, .jsonl.zst), a Parquet file, or a folder or glob of these.
+    .jsonl.gz, .jsonl.zst), a Parquet file, HTML pages (.html, .html.gz: pip install
+    'tinlap[html]'), WARC/WET files (pip install 'tinlap[warc]'), or a folder or glob of these.
 
     \b
     Writes to OUTPUT:
