@@ -14,13 +14,12 @@ import click
 from tinlap import __version__
 from tinlap.cli_index import index as index_group
 from tinlap.cli_index import serve
-from tinlap.cli_options import Decorator, combine, matching_options
+from tinlap.cli_options import Decorator, combine, matching_options, report_problems
 from tinlap.cluster import KEEP_POLICIES
 from tinlap.config import DedupConfig
 from tinlap.read import FORMATS, InputError
 from tinlap.records import ProblemLog, StrictInputError
 
-_SHOWN_PROBLEMS = 20
 _OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
 _DEFAULTS = DedupConfig()
 
@@ -190,7 +189,7 @@ def dedup(**options: Any) -> None:
         raise click.ClickException(str(err)) from None
     if not quiet:
         by_reason = summary["removed_by_reason"]
-        _report(problems)
+        report_problems(problems, " (see summary.json)")
         click.echo(
             f"Read {summary['documents_read']} documents: kept {summary['documents_kept']}, "
             f"removed {summary['documents_removed']} (exact {by_reason['exact']}, near "
@@ -224,7 +223,7 @@ def clean(**options: Any) -> None:
 
     summary, problems, output, quiet = _run(run_clean, options)
     if not quiet:
-        _report(problems)
+        report_problems(problems, " (see summary.json)")
         click.echo(
             f"Cleaned {summary['documents_read']} documents: removed {summary['lines_removed']} "
             f"lines ({', '.join(f'{k} {v}' for k, v in summary['lines_removed_by_rule'].items())})"
@@ -252,14 +251,6 @@ def _run(
     except (InputError, StrictInputError) as err:
         raise click.ClickException(str(err)) from None
     return summary, problems, output, quiet
-
-
-def _report(problems: ProblemLog) -> None:
-    for problem in problems.problems[:_SHOWN_PROBLEMS]:
-        click.echo(f"tinlap: {problem}", err=True)
-    hidden = problems.n_errors + problems.n_warnings - min(len(problems.problems), _SHOWN_PROBLEMS)
-    if hidden > 0:
-        click.echo(f"tinlap: ... and {hidden} more input problems (see summary.json)", err=True)
 
 
 main.add_command(index_group)
@@ -363,7 +354,7 @@ def explain(
         }
         missing = [name for name in dict.fromkeys((a, b)) if name not in found]
         if missing:
-            _report(problems)
+            report_problems(problems, " (see summary.json)")
             raise click.ClickException(
                 f"not found in the inputs of {output_dir}: {', '.join(missing)}"
             )
@@ -424,7 +415,7 @@ def report(output_dir: Path, to: Path | None, max_details: int, workers: int, qu
     except OutputError as err:
         raise click.ClickException(str(err)) from None
     if not quiet:
-        _report(problems)
+        report_problems(problems, " (see summary.json)")
         click.echo(
             f"Report of {stats.clusters} clusters ({stats.details} with their own page) -> "
             f"{target / 'index.html'}",

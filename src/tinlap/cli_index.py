@@ -16,41 +16,35 @@ from typing import IO, Any
 
 import click
 
-from tinlap.cli_options import matching_options
+from tinlap.cli_options import combine, matching_options, report_problems
 from tinlap.config import DedupConfig
 from tinlap.read import FORMATS
 
 _DEFAULTS = DedupConfig()
-_SHOWN_PROBLEMS = 20
 
 _dir_argument = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 
 
-def _input_options(fn: Any) -> Any:
-    for decorator in reversed(
-        (
-            click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
-            click.option(
-                "--format",
-                "input_format",
-                type=click.Choice(FORMATS),
-                default=None,
-                help="Force the input format instead of detecting it from each file name.",
-            ),
-            click.option("--text-field", default="text", show_default=True),
-            click.option("--id-field", default="id", show_default=True),
-            click.option(
-                "--report",
-                type=click.File("w", encoding="utf-8"),
-                default="-",
-                show_default="stdout",
-                help="Where the JSONL report goes: one line per document.",
-            ),
-            click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
-        )
-    ):
-        fn = decorator(fn)
-    return fn
+_input_options = combine(
+    click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+    click.option(
+        "--format",
+        "input_format",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="Force the input format instead of detecting it from each file name.",
+    ),
+    click.option("--text-field", default="text", show_default=True),
+    click.option("--id-field", default="id", show_default=True),
+    click.option(
+        "--report",
+        type=click.File("w", encoding="utf-8"),
+        default="-",
+        show_default="stdout",
+        help="Where the JSONL report goes: one line per document.",
+    ),
+    click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
+)
 
 
 @contextmanager
@@ -79,14 +73,6 @@ def _records(inputs: tuple[str, ...], options: dict[str, Any]) -> tuple[Iterator
 
 def _write(report: IO[str], verdict: Any) -> None:
     report.write(json.dumps(verdict.to_dict(), ensure_ascii=False) + "\n")
-
-
-def _problems(problems: Any) -> None:
-    for problem in problems.problems[:_SHOWN_PROBLEMS]:
-        click.echo(f"tinlap: {problem}", err=True)
-    hidden = problems.n_errors + problems.n_warnings - min(len(problems.problems), _SHOWN_PROBLEMS)
-    if hidden > 0:
-        click.echo(f"tinlap: ... and {hidden} more input problems", err=True)
 
 
 @click.group("index")
@@ -169,7 +155,7 @@ def add(directory: Path, inputs: tuple[str, ...], **options: Any) -> None:
                 if verdict.duplicate:
                     counts["batch" if verdict.matches[0].batch else "indexed"] += 1
     if not options["quiet"]:
-        _problems(problems)
+        report_problems(problems)
         click.echo(
             f"Read {counts['documents']} documents: added {counts['added']}; copies of indexed "
             f"documents {counts['indexed']}, of earlier ones in this add {counts['batch']}"
@@ -201,7 +187,7 @@ def query(directory: Path, inputs: tuple[str, ...], **options: Any) -> None:
                     duplicates += verdict.duplicate
                 documents += len(batch)
     if not options["quiet"]:
-        _problems(problems)
+        report_problems(problems)
         click.echo(f"Checked {documents} documents: {duplicates} copy indexed ones", err=True)
 
 

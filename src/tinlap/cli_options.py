@@ -12,8 +12,10 @@ from typing import Any
 import click
 
 from tinlap.config import DedupConfig
+from tinlap.records import ProblemLog
 
 _DEFAULTS = DedupConfig()
+SHOWN_PROBLEMS = 20
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
@@ -91,3 +93,13 @@ matching_options = combine(
         help="MinHash values per LSH band.",
     ),
 )
+
+
+def report_problems(problems: ProblemLog, more: str = "") -> None:
+    """The first input problems on stderr, each naming its file and line, then how many more
+    there are (``more``: where to read them, e.g. " (see summary.json)")."""
+    for problem in problems.problems[:SHOWN_PROBLEMS]:
+        click.echo(f"tinlap: {problem}", err=True)
+    hidden = problems.n_errors + problems.n_warnings - min(len(problems.problems), SHOWN_PROBLEMS)
+    if hidden > 0:
+        click.echo(f"tinlap: ... and {hidden} more input problems{more}", err=True)
