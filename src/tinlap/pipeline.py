@@ -104,12 +104,18 @@ def learn_batch(task: BatchTask) -> DocLines:
 
 def clean_batch(task: BatchTask) -> tuple[list[str], list[CleanResult | None]]:
     """Repair and clean each document of a batch (``None`` results when cleaning is off)."""
-    cleaner, _ = _worker_state()
-    config = task.config
     model = _load_model(task.model) if task.model else None
+    return clean_records(task.records, task.config, model)
+
+
+def clean_records(
+    records: list[Record], config: DedupConfig, model: ChromeModel | None
+) -> tuple[list[str], list[CleanResult | None]]:
+    """Repair and clean records with the learned ``model`` (if any): the cleaning stage."""
+    cleaner, _ = _worker_state()
     texts: list[str] = []
     results: list[CleanResult | None] = []
-    for record in task.records:
+    for record in records:
         text = repair_text(record.text)
         result = None
         if config.clean:
@@ -374,20 +380,44 @@ def cluster_table(
 
     ``original_ids`` names the originals when they are not documents of the run (``--against``).
     """
+    return decisions_table(
+        np.array([d.doc for d in decisions], dtype=np.int64),
+        np.array([d.original for d in decisions], dtype=np.int64),
+        np.array([d.jaccard for d in decisions], dtype=np.float64),
+        np.array([d.containment for d in decisions], dtype=np.float64),
+        pa.array([d.reason for d in decisions], pa.string()),
+        pa.array(ids, pa.string()),
+        None if original_ids is None else pa.array(original_ids, pa.string()),
+    )
+
+
+def decisions_table(
+    doc: np.ndarray,
+    original: np.ndarray,
+    jaccard: np.ndarray,
+    containment: np.ndarray,
+    reason: pa.Array,
+    ids: pa.Array,
+    original_ids: pa.Array | None = None,
+) -> pa.Table:
+    """``clusters.parquet`` from decision arrays (doc i removed for ``original[i]``)."""
     names = ids if original_ids is None else original_ids
-    kept_docs = sorted({d.original for d in decisions})
-    rows_id = [names[k] for k in kept_docs] + [ids[d.doc] for d in decisions]
-    rows_cluster = [names[k] for k in kept_docs] + [names[d.original] for d in decisions]
-    n_kept = len(kept_docs)
+    kept = np.unique(original)
+    n_kept, n_removed = len(kept), len(doc)
+    nulls = pa.nulls(n_kept)
     table = pa.table(
         {
-            "id": rows_id,
-            "cluster_id": rows_cluster,
-            "kept": [True] * n_kept + [False] * len(decisions),
-            "duplicate_of": [None] * n_kept + [names[d.original] for d in decisions],
-            "jaccard": [None] * n_kept + [d.jaccard for d in decisions],
-            "containment": [None] * n_kept + [d.containment for d in decisions],
-            "reason": [None] * n_kept + [d.reason for d in decisions],
+            "id": pa.concat_arrays([names.take(pa.array(kept)), ids.take(pa.array(doc))]),
+            "cluster_id": pa.concat_arrays(
+                [names.take(pa.array(kept)), names.take(pa.array(original))]
+            ),
+            "kept": np.concatenate([np.ones(n_kept, bool), np.zeros(n_removed, bool)]),
+            "duplicate_of": pa.concat_arrays(
+                [nulls.cast(pa.string()), names.take(pa.array(original))]
+            ),
+            "jaccard": pa.concat_arrays([nulls.cast(pa.float64()), pa.array(jaccard)]),
+            "containment": pa.concat_arrays([nulls.cast(pa.float64()), pa.array(containment)]),
+            "reason": pa.concat_arrays([nulls.cast(pa.string()), reason.cast(pa.string())]),
         },
         schema=CLUSTER_SCHEMA,
     )
@@ -546,7 +576,20 @@ def run_dedup(
         timings["write"] = _lap(clock)
         learned = _model_summary(run.model_path)
 
-    summary = _summary(corpus, result, written, problems, config, run.out_format, timings)
+    summary = run_summary(
+        documents=len(corpus.ids),
+        written=written,
+        removed_by_reason=Counter(d.reason for d in result.decisions),
+        clusters=len({d.original for d in result.decisions}),
+        stats=result.stats,
+        histogram=result.histogram,
+        removed_lines=corpus.removed_lines,
+        worker_seconds=corpus.seconds,
+        problems=problems,
+        config=config,
+        out_format=run.out_format,
+        timings=timings,
+    )
     summary["cleaning"]["learned_boilerplate"] = learned
     summary["inputs"] = [str(s.path.resolve()) for s in run.sources]
     if against is not None:
@@ -637,35 +680,43 @@ def _lap(start: float) -> float:
     return round(time.perf_counter() - start, 3)
 
 
-def _summary(
-    corpus: Corpus,
-    result: MatchResult,
+def run_summary(
+    *,
+    documents: int,
     written: int,
+    removed_by_reason: Counter[str],
+    clusters: int,
+    stats: dict[str, int],
+    histogram: dict[str, list[int]] | None,
+    removed_lines: Counter[str],
+    worker_seconds: Counter[str],
     problems: ProblemLog,
     config: DedupConfig,
     out_format: str,
     timings: dict[str, float],
 ) -> dict[str, Any]:
-    by_reason = Counter(d.reason for d in result.decisions)
-    n = len(corpus.ids)
+    """summary.json of a dedup run (in-memory or sharded): counts that add up, and why."""
+    removed = sum(removed_by_reason.values())
     return {
         "tinlap_version": __version__,
-        "documents_read": n,
+        "documents_read": documents,
         "documents_kept": written,
-        "documents_unwritable": n - len(result.decisions) - written,
-        "documents_removed": len(result.decisions),
-        "removed_by_reason": {r: by_reason.get(r, 0) for r in ("exact", "near", "contained")},
-        "clusters": len({d.original for d in result.decisions}),
-        "documents_not_matchable": n - result.stats["matchable"],
+        "documents_unwritable": documents - removed - written,
+        "documents_removed": removed,
+        "removed_by_reason": {
+            r: removed_by_reason.get(r, 0) for r in ("exact", "near", "contained")
+        },
+        "clusters": clusters,
+        "documents_not_matchable": documents - stats["matchable"],
         "output_format": out_format,
         "input_problems": {
             **problems.summary(),
             "messages": [str(p) for p in problems.problems[:1000]],
         },
-        "cleaning": {"lines_removed_by_rule": dict(sorted(corpus.removed_lines.items()))},
-        "matching": {**result.stats, "verified_pairs_histogram": result.histogram},
+        "cleaning": {"lines_removed_by_rule": dict(sorted(removed_lines.items()))},
+        "matching": {**stats, "verified_pairs_histogram": histogram},
         "seconds_per_stage": timings,
-        "worker_cpu_seconds": {k: round(v, 3) for k, v in sorted(corpus.seconds.items())},
+        "worker_cpu_seconds": {k: round(v, 3) for k, v in sorted(worker_seconds.items())},
         "config": config.to_dict(),
     }
 

@@ -57,6 +57,23 @@ class ShingleSets:
     def of(self, i: int) -> np.ndarray:
         return self.hashes[self.offsets[i] : self.offsets[i + 1]]
 
+    def take(self, docs: np.ndarray) -> ShingleSets:
+        """The sets of ``docs`` only, in that order (a copy of just what is needed)."""
+        sizes = self.sizes[docs]
+        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        owner = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
+        src = self.offsets[docs][owner] + (np.arange(int(offsets[-1])) - offsets[owner])
+        return ShingleSets(self.hashes[src], offsets)
+
+    @staticmethod
+    def concat(parts: list[ShingleSets]) -> ShingleSets:
+        """One CSR over several, documents in order."""
+        sizes = np.concatenate([p.sizes for p in parts])
+        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        return ShingleSets(np.concatenate([p.hashes for p in parts]), offsets)
+
 
 def exact_keys(tokens: TokenBatch) -> np.ndarray:
     """128-bit hash of each document's whole key token sequence, as an (n, 2) uint64 array.

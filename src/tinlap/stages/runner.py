@@ -1,0 +1,51 @@
+"""The stage table and ``run_task``, the one function executors schedule."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tinlap.stages.candidates import buckets_stage, exact_stage
+from tinlap.stages.cluster import components_stage, decide_stage
+from tinlap.stages.context import RunContext
+from tinlap.stages.ingest import ids_stage, read_stage
+from tinlap.stages.learn import learn_stage, model_stage
+from tinlap.stages.sketch import sketch_stage
+from tinlap.stages.verify import ship_stage, verify_stage
+from tinlap.storage import Storage
+
+StageFn = Callable[[int, RunContext, Storage], dict[str, Any]]
+
+STAGES: dict[str, tuple[StageFn, Callable[[RunContext], int]]] = {
+    "read": (read_stage, lambda c: len(c.sources)),
+    "ids": (ids_stage, lambda c: 1),
+    "learn": (learn_stage, lambda c: len(c.shards)),
+    "model": (model_stage, lambda c: 1),
+    "sketch": (sketch_stage, lambda c: len(c.shards)),
+    "exact": (exact_stage, lambda c: c.exact_partitions),
+    "buckets": (buckets_stage, lambda c: c.band_partitions),
+    "ship": (ship_stage, lambda c: len(c.shards)),
+    "verify": (verify_stage, lambda c: len(c.shards)),
+    "components": (components_stage, lambda c: 1),
+    "decide": (decide_stage, lambda c: c.decide_partitions),
+}
+STAGE_ORDER = tuple(STAGES)
+
+
+def task_count(stage: str, ctx: RunContext) -> int:
+    return STAGES[stage][1](ctx)
+
+
+def run_task(stage: str, ctx: RunContext, task: int) -> dict[str, Any]:
+    """Run one task unless its marker says it already ran; returns its (stored) result."""
+    storage = Storage(ctx.root)
+    done = storage.finished(stage, task)
+    if done is not None:
+        return {**done, "reused": True}
+    clock, cpu = time.perf_counter(), time.process_time()
+    result = STAGES[stage][0](task, ctx, storage)
+    result["wall_seconds"] = round(time.perf_counter() - clock, 3)
+    result["cpu_seconds"] = round(time.process_time() - cpu, 3)
+    storage.mark_finished(stage, task, result)
+    return {**result, "reused": False}

@@ -1,0 +1,187 @@
+"""Where the stages of a sharded run exchange their files: a folder or an object store.
+
+Every stage task writes its outputs under ``{stage}/{task:05d}/`` and, last, a completion
+marker ``_SUCCESS`` holding its small result as JSON. A task whose marker exists is finished;
+a rerun skips it and reuses the result. Outputs are written atomically (a temporary name, then
+a rename; an object store's single PUT is atomic already), so a killed run leaves either a
+whole file or none, never half of one. Parquet files carry page checksums, so a file damaged
+after it was written is detected when it is read (``CorruptIntermediate``), not believed.
+
+The root is any fsspec URL: a local path, ``file://...``, ``s3://bucket/prefix`` (needs
+``s3fs``; credentials and endpoint from the usual AWS settings), ``memory://`` in tests.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+MARKER = "_SUCCESS"
+
+
+class StorageError(RuntimeError):
+    """The storage root cannot be used (bad URL, missing extra, full disk...)."""
+
+
+class CorruptIntermediate(RuntimeError):
+    """A stage file exists but cannot be read back intact; ``path`` names it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"intermediate file {path} is corrupt: {reason}")
+        self.path = path
+
+
+def task_dir(stage: str, task: int) -> str:
+    """The folder of one stage task's outputs, relative to the root."""
+    return f"{stage}/{task:05d}"
+
+
+def producer_of(path: str) -> tuple[str, int] | None:
+    """(stage, task) that wrote ``path`` (relative to the root), if it is a task output."""
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[1].isdigit():
+        return parts[0], int(parts[1])
+    return None
+
+
+class Storage:
+    """A storage root: atomic writes, task markers, checked Parquet reads."""
+
+    def __init__(self, root: str) -> None:
+        import fsspec
+
+        try:
+            fs, base = fsspec.core.url_to_fs(root)
+        except (ImportError, ValueError) as err:
+            hint = " (pip install 'tinlap[s3]')" if root.startswith("s3") else ""
+            raise StorageError(f"cannot use storage root {root!r}: {err}{hint}") from err
+        self.url = root
+        self.fs = fs
+        self.base = base.rstrip("/")
+        self.local = "file" in _protocols(fs)
+
+    def path(self, relative: str) -> str:
+        return posixpath.join(self.base, relative) if relative else self.base
+
+    # -- raw files -----------------------------------------------------------------------------
+
+    def exists(self, relative: str) -> bool:
+        return bool(self.fs.exists(self.path(relative)))
+
+    def write_bytes(self, relative: str, data: bytes) -> None:
+        """Write a whole file atomically; a full disk is a StorageError naming the file."""
+        target = self.path(relative)
+        try:
+            if self.local:
+                os.makedirs(posixpath.dirname(target), exist_ok=True)
+                tmp = f"{target}.tmp-{uuid.uuid4().hex}"
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, target)
+            else:
+                self.fs.pipe_file(target, data)
+        except OSError as err:
+            raise StorageError(f"cannot write {target}: {err}") from err
+
+    def read_bytes(self, relative: str) -> bytes:
+        data: bytes = self.fs.cat_file(self.path(relative))
+        return data
+
+    def write_json(self, relative: str, value: Any) -> None:
+        self.write_bytes(relative, orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY))
+
+    def read_json(self, relative: str) -> Any:
+        return orjson.loads(self.read_bytes(relative))
+
+    def remove(self, relative: str) -> None:
+        """Remove a file or folder (missing is fine)."""
+        target = self.path(relative)
+        if self.fs.exists(target):
+            self.fs.rm(target, recursive=True)
+
+    def listdir(self, relative: str) -> list[str]:
+        """Names (not paths) directly under a folder; empty when it does not exist."""
+        target = self.path(relative)
+        if not self.fs.exists(target):
+            return []
+        return sorted(posixpath.basename(p.rstrip("/")) for p in self.fs.ls(target, detail=False))
+
+    def usage(self) -> int:
+        """Bytes stored under the root (the run's temporary disk use)."""
+        total = 0
+        for _, info in self.fs.find(self.base, detail=True).items():
+            total += int(info.get("size") or 0)
+        return total
+
+    # -- Parquet ---------------------------------------------------------------------------------
+
+    def write_table(self, relative: str, table: pa.Table, row_group_size: int = 4096) -> None:
+        """One Parquet file, zstd-compressed, with page checksums, written atomically."""
+        sink = io.BytesIO()
+        pq.write_table(
+            table,
+            sink,
+            compression="zstd",
+            row_group_size=row_group_size,
+            write_page_checksum=True,
+        )
+        self.write_bytes(relative, sink.getvalue())
+
+    def read_table(self, relative: str, columns: list[str] | None = None) -> pa.Table:
+        """Read a stage file back; damage (truncation, flipped bits) raises CorruptIntermediate."""
+        try:
+            data = self.read_bytes(relative)
+        except FileNotFoundError as err:
+            raise CorruptIntermediate(relative, "missing although its task finished") from err
+        try:
+            return pq.read_table(
+                pa.BufferReader(data), columns=columns, page_checksum_verification=True
+            )
+        except (pa.ArrowException, OSError, ValueError) as err:
+            raise CorruptIntermediate(relative, str(err).splitlines()[0]) from err
+
+    def iter_batches(self, relative: str, batch_size: int = 4096) -> Iterator[pa.RecordBatch]:
+        """Stream a stage file by record batches (bounded memory for large files)."""
+        try:
+            data = self.read_bytes(relative)
+            parquet = pq.ParquetFile(pa.BufferReader(data), page_checksum_verification=True)
+            yield from parquet.iter_batches(batch_size=batch_size)
+        except FileNotFoundError as err:
+            raise CorruptIntermediate(relative, "missing although its task finished") from err
+        except (pa.ArrowException, OSError, ValueError) as err:
+            raise CorruptIntermediate(relative, str(err).splitlines()[0]) from err
+
+    # -- task markers ----------------------------------------------------------------------------
+
+    def finished(self, stage: str, task: int) -> dict[str, Any] | None:
+        """The result a finished task left in its marker, or None if it has not finished."""
+        marker = f"{task_dir(stage, task)}/{MARKER}"
+        try:
+            value: dict[str, Any] = self.read_json(marker)
+        except FileNotFoundError:
+            return None
+        except orjson.JSONDecodeError:
+            return None  # a damaged marker: the task runs again
+        return value
+
+    def mark_finished(self, stage: str, task: int, result: dict[str, Any]) -> None:
+        self.write_json(f"{task_dir(stage, task)}/{MARKER}", result)
+
+    def discard_task(self, stage: str, task: int) -> None:
+        """Forget a task (marker and outputs), so that the next run redoes it."""
+        self.remove(task_dir(stage, task))
+
+
+def _protocols(fs: Any) -> tuple[str, ...]:
+    protocol = fs.protocol
+    return (protocol,) if isinstance(protocol, str) else tuple(protocol)
