@@ -37,7 +37,7 @@ from tinlap.pipeline import (
 )
 from tinlap.progress import progress
 from tinlap.read import InputError, Source, discover
-from tinlap.records import ProblemLog, Record
+from tinlap.records import ProblemLog, Record, StrictInputError
 from tinlap.stages import STAGE_ORDER, RunContext, run_task, task_count
 from tinlap.stages.candidates import exact_members
 from tinlap.stages.context import (
@@ -99,7 +99,11 @@ def run_sharded(
         root, config, tuple(sources), task_memory, problems.strict, options.skip_bad_shards
     )
     driver = _Driver(storage, executor, quiet)
-    ctx = driver.run_all(ctx)
+    try:
+        ctx = driver.run_all(ctx)
+    except StrictInputError:
+        storage.remove("")  # the input must change before a rerun: nothing here is reusable
+        raise
     summary = _finish(ctx, storage, driver, out_dir, problems, quiet)
     summary["seconds_per_stage"]["total"] = round(time.perf_counter() - started, 3)
     if not options.keep_work:
@@ -129,7 +133,6 @@ def _claim(
         ],
         "task_memory": task_memory,
         "strict": strict,
-        "skip_bad_shards": options.skip_bad_shards,
     }
     if storage.exists(RUN_FILE):
         found = storage.read_json(RUN_FILE)

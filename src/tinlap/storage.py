@@ -126,12 +126,17 @@ class Storage:
     # -- Parquet ---------------------------------------------------------------------------------
 
     def write_table(self, relative: str, table: pa.Table, row_group_size: int = 4096) -> None:
-        """One Parquet file, zstd-compressed, with page checksums, written atomically."""
+        """One Parquet file with page checksums, written atomically.
+
+        Text columns are zstd-compressed; hashes, signatures and numbers are stored plain, since
+        random 64-bit values do not compress and trying costs more CPU than the write itself.
+        """
         sink = io.BytesIO()
         pq.write_table(
             table,
             sink,
-            compression="zstd",
+            compression={f.name: _codec(f.type) for f in table.schema},
+            use_dictionary=False,
             row_group_size=row_group_size,
             write_page_checksum=True,
         )
@@ -180,6 +185,11 @@ class Storage:
     def discard_task(self, stage: str, task: int) -> None:
         """Forget a task (marker and outputs), so that the next run redoes it."""
         self.remove(task_dir(stage, task))
+
+
+def _codec(kind: pa.DataType) -> str:
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)
+    return "zstd" if text else "none"
 
 
 def _protocols(fs: Any) -> tuple[str, ...]:
