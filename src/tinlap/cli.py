@@ -179,9 +179,7 @@ _scale_options = combine(
     click.option(
         "--restart", is_flag=True, help="Discard the work of an earlier, unfinished run first."
     ),
-    click.option(
-        "--keep-work", is_flag=True, help="Keep the stage files after a successful run."
-    ),
+    click.option("--keep-work", is_flag=True, help="Keep the stage files after a successful run."),
     click.option(
         "--in-memory",
         is_flag=True,

@@ -13,6 +13,7 @@ table), streams the kept corpus shard by shard, and never holds texts or sketche
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter
 from concurrent.futures.process import BrokenProcessPool
@@ -88,9 +89,9 @@ def run_sharded(
     root = options.work or str(out_dir / ".tinlap-work")
     storage = Storage(root)
     task_memory = options.memory_limit // config.workers
-    if task_memory < 64 * 2**20:
+    if task_memory < 16 * 2**20:
         raise InputError(
-            f"--memory-limit {options.memory_limit} bytes leaves under 64 MiB per worker; "
+            f"--memory-limit {options.memory_limit} bytes leaves under 16 MiB per worker; "
             "raise it or use fewer workers"
         )
     _claim(storage, sources, config, task_memory, problems.strict, options)
@@ -171,7 +172,9 @@ class _Driver:
                     raise RunError(f"{err}; remove {self.storage.url} and run again") from err
                 self.storage.discard_task(*producer)
                 if not self.quiet:
-                    print(f"tinlap: {err}; redoing {producer[0]} task {producer[1]}")
+                    print(
+                        f"tinlap: {err}; redoing {producer[0]} task {producer[1]}", file=sys.stderr
+                    )
         raise AssertionError("unreachable")
 
     def _stages(self, ctx: RunContext) -> RunContext:

@@ -183,7 +183,9 @@ class Storage:
         self.write_json(f"{task_dir(stage, task)}/{MARKER}", result)
 
     def discard_task(self, stage: str, task: int) -> None:
-        """Forget a task (marker and outputs), so that the next run redoes it."""
+        """Forget a task, so that the next run redoes it: the marker goes first, so a crash
+        halfway through never leaves a marker beside missing outputs."""
+        self.remove(f"{task_dir(stage, task)}/{MARKER}")
         self.remove(task_dir(stage, task))
 
 

@@ -1,0 +1,328 @@
+"""The sharded pipeline: same result as the in-memory run on any executor, resumable, safe.
+
+A real VNTC sample (with its exact copies and generated trimmed reposts) is split over three
+files and run with a tiny memory budget, so that it becomes many shards and partitions.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+from helpers import vntc_exact_sample, write_jsonl
+
+from tinlap.config import DedupConfig
+from tinlap.pipeline import run_dedup
+from tinlap.records import ProblemLog
+from tinlap.sharded import RunError, ShardedOptions, run_sharded
+from tinlap.stages.ingest import BadShard
+from tinlap.storage import Storage
+
+TINY = 16 * 2**20  # per worker: ~600 documents per shard, several bucket partitions
+
+
+@pytest.fixture(scope="module")
+def corpus(vntc_path: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """~2,600 real documents in three files: VNTC's own exact copies plus trimmed reposts
+    (last paragraph dropped: contained copies) and a repeated id across files."""
+    rows = [dict(r) for r in vntc_exact_sample(vntc_path, 2400, 120)]
+    reposts = []
+    for row in rows[:400:4]:
+        paragraphs = row["text"].split("\n")
+        if len(paragraphs) > 3:
+            reposts.append({"id": f"repost-{row['id']}", "text": "\n".join(paragraphs[:-1])})
+    rows = rows + reposts
+    rows[-1] = {**rows[-1], "id": rows[0]["id"]}  # a repeated id: renamed id#2
+    folder = tmp_path_factory.mktemp("corpus")
+    third = len(rows) // 3
+    return [
+        write_jsonl(
+            folder / f"part-{i}.jsonl", rows[i * third : (i + 1) * third if i < 2 else None]
+        )
+        for i in range(3)
+    ]
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The in-memory run: what every sharded run must reproduce."""
+    out = tmp_path_factory.mktemp("reference")
+    run_dedup([str(p) for p in corpus], out, DedupConfig(workers=1), quiet=True)
+    return out
+
+
+def sharded(
+    corpus: list[Path], out: Path, workers: int = 1, problems: ProblemLog | None = None, **kw: Any
+) -> dict[str, Any]:
+    options = ShardedOptions(memory_limit=TINY * workers, **kw)
+    return run_sharded(
+        [str(p) for p in corpus],
+        out,
+        DedupConfig(workers=workers),
+        options,
+        quiet=True,
+        problems=problems,
+    )
+
+
+def assert_same_output(out: Path, reference: Path) -> None:
+    assert pq.read_table(out / "clusters.parquet").equals(
+        pq.read_table(reference / "clusters.parquet")
+    )
+    assert (out / "kept.jsonl").read_bytes() == (reference / "kept.jsonl").read_bytes()
+    mine, theirs = (orjson.loads((o / "summary.json").read_bytes()) for o in (out, reference))
+    for key in ("documents_read", "documents_kept", "removed_by_reason", "clusters", "matching"):
+        assert mine[key] == theirs[key], key
+
+
+def test_one_worker_matches_the_in_memory_run(
+    corpus: list[Path], reference: Path, tmp_path: Path
+) -> None:
+    summary = sharded(corpus, tmp_path / "out")
+    assert summary["execution"]["shards"] >= 4
+    assert summary["execution"]["partitions"]["buckets"] >= 2
+    assert summary["documents_removed"] > 100
+    assert summary["removed_by_reason"]["contained"] > 0
+    assert summary["input_problems"]["by_kind"] == {"warning:duplicate_id": 1}
+    assert_same_output(tmp_path / "out", reference)
+    assert not (tmp_path / "out" / ".tinlap-work").exists()  # removed after success
+
+
+def test_two_workers_give_the_same_output(
+    corpus: list[Path], reference: Path, tmp_path: Path
+) -> None:
+    summary = sharded(corpus, tmp_path / "out", workers=2)
+    assert summary["execution"]["workers"] == 2
+    assert_same_output(tmp_path / "out", reference)
+
+
+def test_ray_local_mode_gives_the_same_output(
+    corpus: list[Path], reference: Path, tmp_path: Path
+) -> None:
+    ray = pytest.importorskip("ray")
+    try:
+        summary = sharded(corpus, tmp_path / "out", workers=2, executor="ray")
+    finally:
+        ray.shutdown()
+    assert summary["execution"]["executor"] == "RayExecutor"
+    assert_same_output(tmp_path / "out", reference)
+
+
+def test_finished_tasks_are_reused_and_not_run_again(
+    corpus: list[Path], reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = str(tmp_path / "work")
+    first = sharded(corpus, tmp_path / "a", work=work, keep_work=True)
+    assert all(t["reused"] == 0 for t in first["execution"]["tasks"].values())
+
+    from tinlap.stages import runner
+
+    def refuse(*args: Any) -> dict[str, Any]:
+        raise AssertionError("a finished task ran again")
+
+    monkeypatch.setattr(runner, "STAGES", {k: (refuse, n) for k, (_, n) in runner.STAGES.items()})
+    second = sharded(corpus, tmp_path / "b", work=work)
+    assert all(t["run"] == 0 for t in second["execution"]["tasks"].values())
+    assert_same_output(tmp_path / "b", reference)
+
+
+def test_a_corrupt_intermediate_is_detected_and_redone(
+    corpus: list[Path], reference: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "work"
+    sharded(corpus, tmp_path / "a", work=str(work), keep_work=True)
+    docs = work / "sketch" / "00001" / "docs.parquet"
+    data = bytearray(docs.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)  # damage inside a data page
+    docs.write_bytes(bytes(data))
+    # Make the stages that read it run again.
+    for stage in ("ship", "verify", "components", "decide"):
+        storage = Storage(str(work))
+        for name in storage.listdir(stage):
+            storage.discard_task(stage, int(name))
+    summary = run_sharded(
+        [str(p) for p in corpus],
+        tmp_path / "b",
+        DedupConfig(workers=1),
+        ShardedOptions(memory_limit=TINY, work=str(work)),
+        quiet=False,
+    )
+    assert "is corrupt" in capsys.readouterr().err
+    assert summary["execution"]["tasks"]["sketch"]["run"] >= 1
+    assert_same_output(tmp_path / "b", reference)
+
+
+def test_a_different_command_does_not_reuse_the_work(corpus: list[Path], tmp_path: Path) -> None:
+    work = str(tmp_path / "work")
+    with pytest.raises(RuntimeError, match="boom"):
+        _fail_in_stage(corpus, tmp_path / "a", work, "verify")
+    with pytest.raises(ValueError, match=r"different run .*config"):
+        run_sharded(
+            [str(p) for p in corpus],
+            tmp_path / "a",
+            DedupConfig(workers=1, jaccard_threshold=0.7),
+            ShardedOptions(memory_limit=TINY, work=work),
+            quiet=True,
+        )
+    summary = run_sharded(
+        [str(p) for p in corpus],
+        tmp_path / "a",
+        DedupConfig(workers=1, jaccard_threshold=0.7),
+        ShardedOptions(memory_limit=TINY, work=work, restart=True),
+        quiet=True,
+    )
+    assert all(t["reused"] == 0 for t in summary["execution"]["tasks"].values())
+
+
+def _fail_in_stage(corpus: list[Path], out: Path, work: str, stage: str) -> None:
+    from tinlap.stages import runner
+
+    fn, count = runner.STAGES[stage]
+
+    def boom(task: int, ctx: Any, storage: Any) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
+    runner.STAGES[stage] = (boom, count)
+    try:
+        sharded(corpus, out, work=work)
+    finally:
+        runner.STAGES[stage] = (fn, count)
+
+
+def test_a_full_disk_names_the_stage_and_keeps_finished_work(
+    corpus: list[Path], reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = str(tmp_path / "work")
+    real_replace = os.replace
+
+    def full_after_sketch(src: str, dst: str) -> None:
+        if "/ship/" in str(dst):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full_after_sketch)
+    with pytest.raises(RunError, match=r"stage ship: cannot write .*No space left.*resume"):
+        sharded(corpus, tmp_path / "out", work=work)
+    monkeypatch.undo()
+    summary = sharded(corpus, tmp_path / "out", work=work)
+    assert summary["execution"]["tasks"]["sketch"]["run"] == 0
+    assert summary["execution"]["tasks"]["ship"]["run"] > 0
+    assert_same_output(tmp_path / "out", reference)
+
+
+def test_a_bad_shard_stops_the_run_or_is_skipped_and_listed(
+    corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinlap.stages import ingest
+
+    real_read = ingest.read_source
+
+    def broken_second_file(source: Any, *args: Any, **kw: Any) -> Any:
+        if source.path.name == "part-1.jsonl":
+            raise OSError(5, "Input/output error")
+        return real_read(source, *args, **kw)
+
+    monkeypatch.setattr(ingest, "read_source", broken_second_file)
+    work = str(tmp_path / "work")
+    with pytest.raises(BadShard, match=r"part-1\.jsonl: cannot be read.*--skip-bad-shards"):
+        sharded(corpus, tmp_path / "out", work=work)
+    problems = ProblemLog()
+    summary = sharded(corpus, tmp_path / "out", work=work, skip_bad_shards=True, problems=problems)
+    assert summary["execution"]["bad_shards"] == [str(corpus[1])]
+    assert summary["input_problems"]["by_kind"]["error:bad_shard"] == 1
+    assert summary["execution"]["tasks"]["read"] == {"run": 2, "reused": 1}  # 2 never began
+    rows = [
+        orjson.loads(line) for line in (tmp_path / "out" / "kept.jsonl").read_bytes().splitlines()
+    ]
+    second = {r["id"] for r in map(orjson.loads, corpus[1].read_bytes().splitlines())}
+    assert second.isdisjoint(r["id"] for r in rows)
+
+
+# ------------------------------------------------------------------------ S3 through moto
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A local moto S3 server on a free port; fsspec's s3 points at it through the environment."""
+    pytest.importorskip("s3fs")
+    server_module = pytest.importorskip("moto.server")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "FSSPEC_S3_ENDPOINT_URL": endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    import fsspec
+
+    fsspec.config.set_conf_env(fsspec.config.conf)
+    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    fs.mkdir("tinlap-test")
+    try:
+        yield endpoint
+    finally:
+        fsspec.config.conf.pop("s3", None)
+        server.stop()
+
+
+def test_s3_storage_through_a_local_moto_server(
+    corpus: list[Path], reference: Path, tmp_path: Path, s3_endpoint: str
+) -> None:
+    summary = sharded(corpus, tmp_path / "out", work="s3://tinlap-test/run", keep_work=True)
+    assert summary["execution"]["storage"] == "s3://tinlap-test/run"
+    assert summary["execution"]["temporary_disk_bytes"] > 0
+    assert_same_output(tmp_path / "out", reference)
+    storage = Storage("s3://tinlap-test/run")
+    assert storage.finished("verify", 0) is not None
+    assert not (tmp_path / "out" / ".tinlap-work").exists()  # nothing went to local disk
+
+
+# ---------------------------------------------------------------------- killed and resumed
+
+
+def test_killed_with_sigkill_mid_stage_and_rerun_gives_the_same_output(
+    corpus: list[Path], reference: Path, tmp_path: Path
+) -> None:
+    out, work = tmp_path / "out", tmp_path / "work"
+    args = [str(p) for p in corpus] + ["-o", str(out), "--work", str(work), "-q", "-j", "1"]
+    args += ["--memory-limit", str(TINY)]
+    code = "import sys; from tinlap.cli import main; sys.exit(main())"
+    proc = subprocess.Popen([sys.executable, "-c", code, "dedup", *args])
+    deadline = time.monotonic() + 120
+    marker = work / "sketch" / "00001" / "_SUCCESS"
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)  # mid-stage: sketch has started, not finished
+    proc.wait()
+    finished_before = len(list(work.glob("*/*/_SUCCESS")))
+    assert not (out / "clusters.parquet").exists()
+
+    rerun = subprocess.run(
+        [sys.executable, "-c", code, "dedup", *args, "--keep-work"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    reused = sum(t["reused"] for t in summary["execution"]["tasks"].values())
+    assert reused == finished_before >= 3
+    assert_same_output(out, reference)
