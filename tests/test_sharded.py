@@ -28,7 +28,7 @@ from tinlap.sharded import RunError, ShardedOptions, run_sharded
 from tinlap.stages.ingest import BadShard
 from tinlap.storage import Storage
 
-TINY = 16 * 2**20  # per worker: ~600 documents per shard, several bucket partitions
+TINY = 400 * 2**20  # per worker: 16 MiB for data, ~600 documents a shard, many partitions
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,9 @@ from tinlap.stages.ingest import load_part, merge_problems, shard_ids
 from tinlap.storage import CorruptIntermediate, Storage, StorageError, producer_of
 
 DEFAULT_MEMORY_LIMIT = 4 * 2**30
+# What a worker process costs before it holds any data: Python, numpy, Arrow, the cleaner and
+# the tokeniser's bounded cache of key tokens (measured on VNTC, rounded up).
+PROCESS_OVERHEAD = 384 * 2**20
 RUN_FILE = "run.json"
 _REASONS = ("exact", "near", "contained")
 
@@ -88,11 +91,13 @@ def run_sharded(
     out_dir.mkdir(parents=True, exist_ok=True)
     root = options.work or str(out_dir / ".tinlap-work")
     storage = Storage(root)
-    task_memory = options.memory_limit // config.workers
+    task_memory = options.memory_limit // config.workers - PROCESS_OVERHEAD
     if task_memory < 16 * 2**20:
+        least = config.workers * (PROCESS_OVERHEAD + 16 * 2**20) >> 20
         raise InputError(
-            f"--memory-limit {options.memory_limit} bytes leaves under 16 MiB per worker; "
-            "raise it or use fewer workers"
+            f"--memory-limit {options.memory_limit >> 20} MiB is too small for "
+            f"{config.workers} workers: each needs {PROCESS_OVERHEAD >> 20} MiB for itself plus "
+            f"room for its data (at least {least} MiB in all); raise it or use fewer workers"
         )
     _claim(storage, sources, config, task_memory, problems.strict, options)
     executor = make_executor(options.executor, config.workers, options.ray_address)

@@ -17,7 +17,7 @@ import io
 import os
 import posixpath
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -142,6 +142,26 @@ class Storage:
         )
         self.write_bytes(relative, sink.getvalue())
 
+    def write_tables(self, relative: str, tables: Iterable[pa.Table]) -> None:
+        """One Parquet file from tables produced one at a time (a row group or more each), so
+        the producer never holds all its rows as Arrow tables at once."""
+        sink = io.BytesIO()
+        writer: pq.ParquetWriter | None = None
+        for table in tables:
+            if writer is None:
+                writer = pq.ParquetWriter(
+                    sink,
+                    table.schema,
+                    compression={f.name: _codec(f.type) for f in table.schema},
+                    use_dictionary=False,
+                    write_page_checksum=True,
+                )
+            writer.write_table(table)
+        if writer is None:
+            raise ValueError(f"{relative}: nothing to write")
+        writer.close()
+        self.write_bytes(relative, sink.getvalue())
+
     def read_table(self, relative: str, columns: list[str] | None = None) -> pa.Table:
         """Read a stage file back; damage (truncation, flipped bits) raises CorruptIntermediate."""
         try:
@@ -155,12 +175,14 @@ class Storage:
         except (pa.ArrowException, OSError, ValueError) as err:
             raise CorruptIntermediate(relative, str(err).splitlines()[0]) from err
 
-    def iter_batches(self, relative: str, batch_size: int = 4096) -> Iterator[pa.RecordBatch]:
+    def iter_batches(
+        self, relative: str, batch_size: int = 4096, columns: list[str] | None = None
+    ) -> Iterator[pa.RecordBatch]:
         """Stream a stage file by record batches (bounded memory for large files)."""
         try:
             data = self.read_bytes(relative)
             parquet = pq.ParquetFile(pa.BufferReader(data), page_checksum_verification=True)
-            yield from parquet.iter_batches(batch_size=batch_size)
+            yield from parquet.iter_batches(batch_size=batch_size, columns=columns)
         except FileNotFoundError as err:
             raise CorruptIntermediate(relative, "missing although its task finished") from err
         except (pa.ArrowException, OSError, ValueError) as err:

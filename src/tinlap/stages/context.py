@@ -15,9 +15,10 @@ from tinlap.config import DedupConfig
 from tinlap.read import Source
 from tinlap.sketch import mix64
 
-# Bytes of memory a task needs per byte of document text it holds (text, cleaned text,
-# 64-bit shingle hashes, Python objects while cleaning); measured on VNTC, rounded up.
-BYTES_PER_TEXT_BYTE = 12
+# Bytes of memory a task needs per character of document text it holds (Python strings while
+# reading and cleaning, Arrow copies, 64-bit shingle hashes, encoded Parquet): measured on
+# VNTC (peak RSS of each stage against the shard's characters), rounded up.
+BYTES_PER_TEXT_BYTE = 24
 # Bytes per (band, key, doc, size) record while a bucket task sorts and pairs them.
 BYTES_PER_BAND_RECORD = 64
 BYTES_PER_EXACT_RECORD = 160

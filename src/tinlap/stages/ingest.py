@@ -98,23 +98,34 @@ def _table(records: list[Record]) -> pa.Table:
 
 def load_part(storage: Storage, ctx: RunContext, shard: int, text: bool = True) -> list[Record]:
     """The records of one shard, renamed ids applied (``text=False``: texts left empty)."""
+    return [r for batch in iter_part(storage, ctx, shard, 1 << 62, text) for r in batch]
+
+
+def iter_part(
+    storage: Storage, ctx: RunContext, shard: int, batch_size: int, text: bool = True
+) -> Iterator[list[Record]]:
+    """The records of one shard in batches of ``batch_size``, renamed ids applied."""
     columns = ["id", "line", "fields", *(["text"] if text else [])]
-    table = storage.read_table(ctx.part_path(shard), columns)
-    ids = table.column("id").to_pylist()
-    for row, new_id in shard_renames(storage, shard).items():
-        ids[row] = new_id
+    renames = shard_renames(storage, shard)
     path = str(ctx.sources[ctx.shards[shard][0]].path)
-    texts = table.column("text").to_pylist() if text else [""] * len(ids)
-    return [
-        Record(doc_id, body, path, line, None if raw is None else pickle.loads(raw))
-        for doc_id, body, line, raw in zip(
-            ids,
-            texts,
-            table.column("line").to_pylist(),
-            table.column("fields").to_pylist(),
-            strict=True,
-        )
-    ]
+    row = 0
+    for batch in storage.iter_batches(ctx.part_path(shard), min(batch_size, 1 << 30), columns):
+        ids = batch.column("id").to_pylist()
+        for at, new_id in renames.items():
+            if row <= at < row + len(ids):
+                ids[at - row] = new_id
+        texts = batch.column("text").to_pylist() if text else [""] * len(ids)
+        yield [
+            Record(doc_id, body, path, line, None if raw is None else pickle.loads(raw))
+            for doc_id, body, line, raw in zip(
+                ids,
+                texts,
+                batch.column("line").to_pylist(),
+                batch.column("fields").to_pylist(),
+                strict=True,
+            )
+        ]
+        row += len(ids)
 
 
 def shard_ids(storage: Storage, ctx: RunContext, shard: int) -> pa.Array:

@@ -10,25 +10,77 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from tinlap.boilerplate import ChromeModel
 from tinlap.candidates import band_keys
+from tinlap.config import DedupConfig
 from tinlap.pipeline import _worker_state, clean_records
+from tinlap.records import Record
 from tinlap.sketch import ShingleSets, exact_keys, minhash, shingle_sets
 from tinlap.stages.context import RunContext, partition_of
 from tinlap.stages.exchange import route
-from tinlap.stages.ingest import load_part
+from tinlap.stages.ingest import iter_part
 from tinlap.stages.learn import load_model
 from tinlap.storage import Storage
 
 
 def sketch_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
+    """Sketch the shard batch by batch (``batch_size`` documents): memory holds one batch's
+    texts and token arrays, plus the shard's sketches as they are encoded."""
     config = ctx.config
+    model = load_model(ctx.root) if ctx.learned else None
     seconds: Counter[str] = Counter()
+    removed: Counter[str] = Counter()
+    exact: list[pa.Table] = []
+    bands: list[pa.Table] = []
+    documents = 0
+
+    def tables() -> Iterator[pa.Table]:
+        nonlocal documents
+        for records in iter_part(storage, ctx, task, config.batch_size):
+            base = ctx.offsets[task] + documents
+            docs, exact_part, band_part = _sketch_batch(
+                records, base, config, model, seconds, removed
+            )
+            exact.append(exact_part)
+            bands.append(band_part)
+            documents += len(records)
+            yield docs
+
+    clock = time.process_time()
+    storage.write_tables(f"sketch/{task:05d}/docs.parquet", tables())
+    exact_table = pa.concat_tables(exact)
+    exact_target = partition_of(exact_table.column("lo").to_numpy(), ctx.exact_partitions)
+    route(storage, f"sketch/{task:05d}/exact", exact_table, exact_target, ctx.exact_partitions)
+    band_table = pa.concat_tables(bands)
+    route_key = band_table.column("key").to_numpy() ^ (
+        band_table.column("band").to_numpy().astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    )
+    band_target = partition_of(route_key, ctx.band_partitions)
+    route(storage, f"sketch/{task:05d}/bands", band_table, band_target, ctx.band_partitions)
+    seconds["write"] = time.process_time() - clock - sum(seconds.values())
+    return {
+        "documents": documents,
+        "removed_lines": dict(removed),
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+    }
+
+
+def _sketch_batch(
+    records: list[Record],
+    base: int,
+    config: DedupConfig,
+    model: ChromeModel | None,
+    seconds: Counter[str],
+    removed: Counter[str],
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """One batch: its rows of docs.parquet, its exact-key records and its band records."""
     clock = time.process_time()
 
     def lap(stage: str) -> None:
@@ -37,28 +89,17 @@ def sketch_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]
         seconds[stage] += now - clock
         clock = now
 
-    records = load_part(storage, ctx, task)
-    model = load_model(ctx.root) if ctx.learned else None
     cleaned, results = clean_records(records, config, model)
-    removed = Counter(r.rule for result in results if result for r in result.removed)
+    removed.update(r.rule for result in results if result for r in result.removed)
     lap("clean")
     tokens = _worker_state()[1].tokenise_batch(cleaned)
     lap("normalise")
     keys = exact_keys(tokens)
     shingles = shingle_sets(tokens, config.shingle_size)
     signatures = minhash(shingles, config.num_perm)
-    lap("sketch")
-
     ids = [r.id for r in records]
     lengths = np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned))
-    sizes = shingles.sizes
-    base = ctx.offsets[task]
-    storage.write_table(
-        f"sketch/{task:05d}/docs.parquet",
-        docs_table(ids, lengths, shingles, signatures, cleaned),
-        row_group_size=1024,
-    )
-    matchable = np.flatnonzero(sizes > 0)
+    matchable = np.flatnonzero(shingles.sizes > 0)
     docs = base + matchable
     exact = pa.table(
         {
@@ -69,28 +110,17 @@ def sketch_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]
             "id": pa.array([ids[i] for i in matchable.tolist()], pa.string()),
         }
     )
-    exact_target = partition_of(keys[matchable, 1], ctx.exact_partitions)
-    route(storage, f"sketch/{task:05d}/exact", exact, exact_target, ctx.exact_partitions)
-
     bkeys = band_keys(signatures[matchable], config.bands, config.rows)  # (m, bands)
-    bands = np.broadcast_to(np.arange(config.bands, dtype=np.uint16), bkeys.shape)
-    records_table = pa.table(
+    band_table = pa.table(
         {
-            "band": bands.ravel(),
+            "band": np.tile(np.arange(config.bands, dtype=np.uint16), len(matchable)),
             "key": bkeys.ravel(),
             "doc": np.repeat(docs, config.bands),
-            "size": np.repeat(sizes[matchable], config.bands),
+            "size": np.repeat(shingles.sizes[matchable].astype(np.int32), config.bands),
         }
     )
-    route_key = bkeys.ravel() ^ (bands.ravel().astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    band_target = partition_of(route_key, ctx.band_partitions)
-    route(storage, f"sketch/{task:05d}/bands", records_table, band_target, ctx.band_partitions)
-    lap("route")
-    return {
-        "documents": len(records),
-        "removed_lines": dict(removed),
-        "seconds": {k: round(v, 3) for k, v in seconds.items()},
-    }
+    lap("sketch")
+    return docs_table(ids, lengths, shingles, signatures, cleaned), exact, band_table
 
 
 def docs_table(

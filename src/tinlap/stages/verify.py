@@ -21,7 +21,7 @@ from tinlap.sketch import ShingleSets
 from tinlap.stages.context import RunContext
 from tinlap.stages.exchange import gather, route
 from tinlap.stages.sketch import ShardSketches, load_sketches
-from tinlap.storage import Storage
+from tinlap.storage import CorruptIntermediate, Storage
 from tinlap.verify import PairScores, verify
 
 EDGE_SCHEMA = pa.schema(
@@ -43,6 +43,8 @@ _BATCH = 20_000  # shipped rows verified at once
 
 
 def ship_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
+    """Send each candidate pair's b sketch to a's shard, in chunks of at most a shard's worth
+    of pairs, so memory does not grow with the number of pairs per document."""
     pairs = gather(
         storage,
         [f"buckets/{p:05d}/to-{task:04d}.parquet" for p in range(ctx.band_partitions)],
@@ -56,11 +58,29 @@ def ship_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
         a = (packed >> np.uint64(32)).astype(np.int64)
         b = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
     docs = storage.read_table(f"sketch/{task:05d}/docs.parquet")
-    shipped = docs.take(pa.array(b - ctx.offsets[task])).append_column("a", pa.array(a))
-    shipped = shipped.append_column("b", pa.array(b))
     shards = len(ctx.shards)
-    route(storage, f"ship/{task:05d}/to", shipped, ctx.shard_of(a), shards)
-    return {"candidate_pairs": len(a)}
+    step = max(1, ctx.shard_docs // 4)
+    chunks = max(1, -(-len(a) // step))
+    for chunk in range(chunks):
+        ca, cb = a[chunk * step : (chunk + 1) * step], b[chunk * step : (chunk + 1) * step]
+        shipped = docs.take(pa.array(cb - ctx.offsets[task]))
+        shipped = shipped.append_column("a", pa.array(ca)).append_column("b", pa.array(cb))
+        route(storage, f"ship/{task:05d}/c{chunk:04d}-to", shipped, ctx.shard_of(ca), shards)
+    return {"candidate_pairs": len(a), "chunks": chunks}
+
+
+def shipped_files(storage: Storage, ctx: RunContext, shard: int) -> list[str]:
+    """Every file shipped to ``shard``, from every ship task's chunks."""
+    paths = []
+    for source in range(len(ctx.shards)):
+        done = storage.finished("ship", source)
+        if done is None:
+            raise CorruptIntermediate(f"ship/{source:05d}/_SUCCESS", "missing")
+        paths += [
+            f"ship/{source:05d}/c{chunk:04d}-to-{shard:04d}.parquet"
+            for chunk in range(done["chunks"])
+        ]
+    return paths
 
 
 def verify_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
@@ -70,8 +90,7 @@ def verify_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]
     edges: list[pa.Table] = []
     stats = {"after_filter": 0, "verified": 0, "qualifying": 0, "rejected": 0}
     histogram = {"jaccard": np.zeros(100, np.int64), "containment": np.zeros(100, np.int64)}
-    for source in range(len(ctx.shards)):
-        path = f"ship/{source:05d}/to-{task:04d}.parquet"
+    for path in shipped_files(storage, ctx, task):
         for batch in storage.iter_batches(path, _BATCH):
             if batch.num_rows == 0:
                 continue
