@@ -326,3 +326,41 @@ def test_killed_with_sigkill_mid_stage_and_rerun_gives_the_same_output(
     reused = sum(t["reused"] for t in summary["execution"]["tasks"].values())
     assert reused == finished_before >= 3
     assert_same_output(out, reference)
+
+
+def test_a_lost_worker_stops_the_run_naming_the_stage_and_the_rerun_resumes(
+    corpus: list[Path], reference: Path, tmp_path: Path
+) -> None:
+    psutil = pytest.importorskip("psutil")
+    out, work = tmp_path / "out", tmp_path / "work"
+    args = [str(p) for p in corpus] + ["-o", str(out), "--work", str(work), "-j", "2"]
+    args += ["--memory-limit", str(2 * TINY), "--keep-work"]
+    code = "import sys; from tinlap.cli import main; sys.exit(main())"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "dedup", *args, "-q"], stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    marker = work / "sketch" / "00000" / "_SUCCESS"
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    workers = [
+        p
+        for p in psutil.Process(proc.pid).children(recursive=True)
+        if "forkserver" in " ".join(p.parent().cmdline())
+    ]
+    assert workers, "no worker process to kill"
+    workers[0].kill()
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in stderr
+    assert "a worker process died" in stderr and "run the same command again" in stderr
+    rerun = subprocess.run(
+        [sys.executable, "-c", code, "dedup", *args, "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    assert summary["execution"]["tasks"]["read"]["reused"] == 3
+    assert_same_output(out, reference)

@@ -1,0 +1,299 @@
+"""Scale benchmark: tinlap's sharded run on amplified VNTC at growing sizes, in one run.
+
+    .venv/bin/python benchmarks/scale/run.py --sizes 0.5M 1M 2M --workers 2 \
+        --compare-at 1M --datatrove-docs 50000
+
+For each size it builds (once, cached under --corpora) an amplified corpus with
+``amplify.py`` and runs ``tinlap dedup`` on it as a measured child process (wall time, CPU
+time of the whole process tree, peak memory of the tree: ``measure_child.py``). It also scores
+the removals against the generator's truth (a copy is removed, a distinct document or an
+original is kept), so a fast run that finds nothing cannot look good.
+
+``--compare-at`` reruns one size with 1 worker, 2 workers and Ray local mode and checks the
+three outputs are byte-identical. ``--datatrove-docs`` runs datatrove's MinHash pipeline and
+tinlap (one core each) on the first files of that corpus, one after the other in this run.
+Results go to benchmarks/results/scale-DATE.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent))
+from measure_child import machine_info, run_measured  # noqa: E402
+
+PYTHON = sys.executable
+TINLAP = [PYTHON, "-c", "import sys; from tinlap.cli import main; sys.exit(main())", "dedup"]
+SOURCE = ROOT.parent / "shared" / "data" / "vntc.jsonl.zst"
+
+
+def parse_size(text: str) -> int:
+    scale = {"K": 1_000, "M": 1_000_000}.get(text[-1].upper(), 1)
+    return int(float(text[:-1] if text[-1].isalpha() else text) * scale)
+
+
+def corpus(corpora: Path, docs: int, label: str) -> Path:
+    """The amplified corpus of ``docs`` documents (generated on first use)."""
+    folder = corpora / f"amp-{label}"
+    if not (folder / "amplify.json").exists():
+        subprocess.run(
+            [
+                PYTHON,
+                str(HERE / "amplify.py"),
+                "--docs",
+                str(docs),
+                "--out",
+                str(folder),
+                "--source",
+                str(SOURCE),
+            ],
+            check=True,
+        )
+    return folder
+
+
+def run_tinlap(
+    inputs: list[str],
+    out: Path,
+    logs: Path,
+    name: str,
+    workers: int,
+    memory: str,
+    extra: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [
+        *TINLAP,
+        *inputs,
+        "-o",
+        str(out),
+        "-j",
+        str(workers),
+        "--memory-limit",
+        memory,
+        "--work",
+        str(out.parent / f"{out.name}.work"),
+        "--restart",
+        "-q",
+        *extra,
+    ]
+    measured = run_measured(cmd, log_dir=logs, name=name)
+    if measured.returncode != 0:
+        raise SystemExit(f"{name} failed: see {measured.stderr_path}")
+    summary = json.loads((out / "summary.json").read_text())
+    return {"measured": measured.to_dict(), "summary": summary}
+
+
+def score(out: Path, truth_path: Path, docs: int | None = None) -> dict[str, float]:
+    """Removed documents against the generator's truth (its first ``docs`` rows)."""
+    truth = pq.read_table(truth_path, columns=["id", "kind"])
+    if docs is not None:
+        truth = truth.slice(0, docs)
+    copies = {
+        i
+        for i, k in zip(truth["id"].to_pylist(), truth["kind"].to_pylist(), strict=True)
+        if k == "copy"
+    }
+    clusters = pq.read_table(out / "clusters.parquet", columns=["id", "kept"])
+    removed = {
+        i
+        for i, kept in zip(clusters["id"].to_pylist(), clusters["kept"].to_pylist(), strict=True)
+        if not kept
+    }
+    hit = len(removed & copies)
+    return {
+        "copies": len(copies),
+        "removed": len(removed),
+        "precision": round(hit / max(1, len(removed)), 4),
+        "recall": round(hit / max(1, len(copies)), 4),
+    }
+
+
+def digest(out: Path) -> str:
+    """One hash of clusters.parquet's rows and the kept corpus's bytes."""
+    h = hashlib.sha256()
+    rows = pq.read_table(out / "clusters.parquet").to_pylist()
+    h.update(json.dumps(rows, sort_keys=True).encode())
+    for path in sorted(out.glob("kept*")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def row(label: str, docs: int, result: dict[str, Any], quality: dict[str, float]) -> dict[str, Any]:
+    m, s = result["measured"], result["summary"]
+    return {
+        "label": label,
+        "documents": docs,
+        "wall_s": m["wall_s"],
+        "cpu_s": m["cpu_s"],
+        "docs_per_s": round(docs / m["wall_s"]),
+        "peak_memory_mb": m["peak_rss_mb"],
+        "temporary_disk_mb": round(s["execution"]["temporary_disk_bytes"] / 2**20),
+        "shards": s["execution"]["shards"],
+        "partitions": s["execution"]["partitions"],
+        "removed": s["documents_removed"],
+        "stage_seconds": s["seconds_per_stage"],
+        **quality,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--sizes", nargs="+", default=["0.5M", "1M", "2M", "5M"])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--memory-limit", default="4G")
+    ap.add_argument("--corpora", type=Path, default=Path("/work/scale"))
+    ap.add_argument("--work", type=Path, default=Path("/work/scale/runs"))
+    ap.add_argument("--compare-at", default=None, help="size to rerun with 1, 2 workers and Ray")
+    ap.add_argument("--datatrove-docs", type=int, default=0)
+    args = ap.parse_args()
+    logs = args.work / "logs"
+    results: dict[str, Any] = {
+        "machine": machine_info(),
+        "memory_limit": args.memory_limit,
+        "sizes": [],
+        "executors": [],
+        "datatrove": None,
+    }
+
+    for label in args.sizes:
+        docs = parse_size(label)
+        folder = corpus(args.corpora, docs, label)
+        inputs = sorted(str(p) for p in folder.glob("part-*.jsonl.zst"))
+        out = args.work / f"tinlap-{label}"
+        result = run_tinlap(inputs, out, logs, f"tinlap-{label}", args.workers, args.memory_limit)
+        results["sizes"].append(row(label, docs, result, score(out, folder / "truth.parquet")))
+        print(json.dumps(results["sizes"][-1]), flush=True)
+        if label != args.compare_at:
+            shutil.rmtree(out, ignore_errors=True)
+
+    if args.compare_at:
+        label = args.compare_at
+        docs = parse_size(label)
+        folder = corpus(args.corpora, docs, label)
+        inputs = sorted(str(p) for p in folder.glob("part-*.jsonl.zst"))
+        for name, workers, extra in (
+            ("1 worker", 1, ()),
+            ("2 workers", 2, ()),
+            ("Ray local, 2 CPUs", 2, ("--executor", "ray")),
+        ):
+            out = args.work / f"compare-{workers}-{len(extra)}"
+            result = run_tinlap(
+                inputs,
+                out,
+                logs,
+                f"compare-{name.split()[0]}-{workers}",
+                workers,
+                args.memory_limit,
+                extra,
+            )
+            entry = row(name, docs, result, score(out, folder / "truth.parquet"))
+            entry["output_digest"] = digest(out)
+            results["executors"].append(entry)
+            print(json.dumps(entry), flush=True)
+            shutil.rmtree(out, ignore_errors=True)
+
+    if args.datatrove_docs:
+        results["datatrove"] = compare_datatrove(args, logs)
+        print(json.dumps(results["datatrove"]), flush=True)
+
+    stamp = dt.date.today().isoformat()
+    target = ROOT / "benchmarks" / "results" / f"scale-{stamp}"
+    target.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    target.with_suffix(".md").write_text(markdown(results, " ".join(sys.argv[1:])))
+    print(f"wrote {target}.md", file=sys.stderr)
+
+
+def compare_datatrove(args: argparse.Namespace, logs: Path) -> dict[str, Any]:
+    """datatrove and tinlap, one core each, on the first files of the 1M corpus."""
+    folder = corpus(args.corpora, parse_size("1M"), "1M")
+    files = sorted(folder.glob("part-*.jsonl.zst"))
+    per_file = json.loads((folder / "amplify.json").read_text())["files_of"]
+    chosen = files[: max(1, args.datatrove_docs // per_file)]
+    docs = len(chosen) * per_file
+    slice_dir = args.work / "datatrove-input"
+    shutil.rmtree(slice_dir, ignore_errors=True)
+    slice_dir.mkdir(parents=True)
+    for path in chosen:
+        os.symlink(path, slice_dir / path.name)
+    out = args.work / "tinlap-slice"
+    tinlap = run_tinlap([str(slice_dir)], out, logs, "tinlap-slice", 1, args.memory_limit)
+    tinlap_quality = score(out, folder / "truth.parquet", docs)
+    python = ROOT / "benchmarks" / ".envs" / "datatrove" / "bin" / "python"
+    cmd = [
+        str(python),
+        str(ROOT / "benchmarks" / "competitors" / "run_datatrove.py"),
+        "--input",
+        str(slice_dir / "part-*.jsonl.zst"),
+        "--workdir",
+        str(args.work / "dt"),
+    ]
+    measured = run_measured(cmd, log_dir=logs, name="datatrove")
+    report = json.loads(Path(measured.stdout_path).read_text().strip().splitlines()[-1])
+    return {
+        "documents": docs,
+        "tinlap": {
+            "cpu_s": tinlap["measured"]["cpu_s"],
+            "wall_s": tinlap["measured"]["wall_s"],
+            "peak_memory_mb": tinlap["measured"]["peak_rss_mb"],
+            "removed": tinlap["summary"]["documents_removed"],
+            **tinlap_quality,
+        },
+        "datatrove": {
+            "cpu_s": measured.cpu_s,
+            "wall_s": measured.wall_s,
+            "peak_memory_mb": measured.peak_rss_mb,
+            "report": report,
+        },
+        "cpu_ratio": round(measured.cpu_s / tinlap["measured"]["cpu_s"], 1),
+    }
+
+
+def markdown(results: dict[str, Any], argv: str) -> str:
+    m = results["machine"]
+    lines = [
+        f"# Scale benchmark, {dt.date.today().isoformat()}",
+        "",
+        f"`python benchmarks/scale/run.py {argv}`; {m.get('cpu', '?')}, {m.get('cores', '?')} "
+        f"cores, {m.get('memory_gb', '?')} GB; --memory-limit {results['memory_limit']}.",
+        "",
+        "| corpus | docs | wall s | CPU s | docs/s | peak MB | temp disk MB | shards | "
+        "removed | precision | recall |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results["sizes"] + results["executors"]:
+        lines.append(
+            f"| {r['label']} | {r['documents']:,} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | "
+            f"{r['docs_per_s']:,} | {r['peak_memory_mb']:.0f} | {r['temporary_disk_mb']:,} | "
+            f"{r['shards']} | {r['removed']:,} | {r['precision']:.4f} | {r['recall']:.4f} |"
+        )
+    digests = {r["output_digest"] for r in results["executors"]}
+    if digests:
+        lines += ["", f"Outputs of the executor runs identical: {len(digests) == 1}"]
+    if results["datatrove"]:
+        d = results["datatrove"]
+        lines += [
+            "",
+            f"datatrove vs tinlap on {d['documents']:,} documents, one core each: "
+            f"CPU {d['datatrove']['cpu_s']:.0f} s vs {d['tinlap']['cpu_s']:.0f} s "
+            f"({d['cpu_ratio']}x); tinlap precision {d['tinlap']['precision']}, "
+            f"recall {d['tinlap']['recall']}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
