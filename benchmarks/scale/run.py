@@ -98,27 +98,38 @@ def run_tinlap(
 
 
 def score(out: Path, truth_path: Path, docs: int | None = None) -> dict[str, float]:
-    """Removed documents against the generator's truth (its first ``docs`` rows)."""
-    truth = pq.read_table(truth_path, columns=["id", "kind"])
+    """Removals against the generator's truth (its first ``docs`` rows).
+
+    A family is an original and its reposts: exactly one of them should stay, whichever the
+    keep policy prefers. A removal is right when the document and the one it was removed for
+    belong to the same family; recall is right removals over (family size - 1) summed.
+    """
+    truth = pq.read_table(truth_path, columns=["id", "family"])
     if docs is not None:
         truth = truth.slice(0, docs)
-    copies = {
-        i
-        for i, k in zip(truth["id"].to_pylist(), truth["kind"].to_pylist(), strict=True)
-        if k == "copy"
-    }
-    clusters = pq.read_table(out / "clusters.parquet", columns=["id", "kept"])
-    removed = {
-        i
-        for i, kept in zip(clusters["id"].to_pylist(), clusters["kept"].to_pylist(), strict=True)
+    family = dict(zip(truth["id"].to_pylist(), truth["family"].to_pylist(), strict=True))
+    sizes: dict[int, int] = {}
+    for f in family.values():
+        if f >= 0:
+            sizes[f] = sizes.get(f, 0) + 1
+    expected = sum(n - 1 for n in sizes.values())
+    clusters = pq.read_table(out / "clusters.parquet", columns=["id", "kept", "duplicate_of"])
+    removed = [
+        (i, d)
+        for i, kept, d in zip(
+            clusters["id"].to_pylist(),
+            clusters["kept"].to_pylist(),
+            clusters["duplicate_of"].to_pylist(),
+            strict=True,
+        )
         if not kept
-    }
-    hit = len(removed & copies)
+    ]
+    right = sum(1 for i, d in removed if family.get(i, -1) >= 0 and family[i] == family.get(d))
     return {
-        "copies": len(copies),
+        "expected_removals": expected,
         "removed": len(removed),
-        "precision": round(hit / max(1, len(removed)), 4),
-        "recall": round(hit / max(1, len(copies)), 4),
+        "precision": round(right / max(1, len(removed)), 4),
+        "recall": round(right / max(1, expected), 4),
     }
 
 
