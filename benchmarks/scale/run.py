@@ -149,7 +149,9 @@ def row(label: str, docs: int, result: dict[str, Any], quality: dict[str, float]
         "label": label,
         "documents": docs,
         "wall_s": m["wall_s"],
-        "cpu_s": m["cpu_s"],
+        # Tasks' CPU (wherever they ran) plus the driver's: forkserver and Ray workers are not
+        # children the measured process waits for, so the tree's rusage misses them.
+        "cpu_s": s["execution"]["cpu_seconds"],
         "docs_per_s": round(docs / m["wall_s"]),
         "peak_memory_mb": m["peak_rss_mb"],
         "temporary_disk_mb": round(s["execution"]["temporary_disk_bytes"] / 2**20),
@@ -179,52 +181,41 @@ def main() -> None:
         "executors": [],
         "datatrove": None,
     }
+    target = ROOT / "benchmarks" / "results" / f"scale-{dt.date.today().isoformat()}"
+
+    def save() -> None:  # after every run, so a long benchmark stopped early keeps its figures
+        target.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+        target.with_suffix(".md").write_text(markdown(results, " ".join(sys.argv[1:])))
 
     for label in args.sizes:
         docs = parse_size(label)
         folder = corpus(args.corpora, docs, label)
         inputs = sorted(str(p) for p in folder.glob("part-*.jsonl.zst"))
-        out = args.work / f"tinlap-{label}"
-        result = run_tinlap(inputs, out, logs, f"tinlap-{label}", args.workers, args.memory_limit)
-        results["sizes"].append(row(label, docs, result, score(out, folder / "truth.parquet")))
-        print(json.dumps(results["sizes"][-1]), flush=True)
-        if label != args.compare_at:
-            shutil.rmtree(out, ignore_errors=True)
-
-    if args.compare_at:
-        label = args.compare_at
-        docs = parse_size(label)
-        folder = corpus(args.corpora, docs, label)
-        inputs = sorted(str(p) for p in folder.glob("part-*.jsonl.zst"))
-        for name, workers, extra in (
-            ("1 worker", 1, ()),
-            ("2 workers", 2, ()),
-            ("Ray local, 2 CPUs", 2, ("--executor", "ray")),
-        ):
-            out = args.work / f"compare-{workers}-{len(extra)}"
+        runs = [(f"{label}, {args.workers} workers", args.workers, ())]
+        if label == args.compare_at:
+            runs = [(f"{label}, 1 worker", 1, ()), *runs]
+            runs.append(
+                (f"{label}, Ray local, {args.workers} CPUs", args.workers, ("--executor", "ray"))
+            )
+        for name, workers, extra in runs:
+            out = args.work / f"tinlap-{label}-{workers}-{len(extra)}"
             result = run_tinlap(
-                inputs,
-                out,
-                logs,
-                f"compare-{name.split()[0]}-{workers}",
-                workers,
-                args.memory_limit,
-                extra,
+                inputs, out, logs, name.replace(" ", "_"), workers, args.memory_limit, extra
             )
             entry = row(name, docs, result, score(out, folder / "truth.parquet"))
             entry["output_digest"] = digest(out)
-            results["executors"].append(entry)
+            if label == args.compare_at:
+                results["executors"].append(entry)
+            if workers == args.workers and not extra:
+                results["sizes"].append(entry)
             print(json.dumps(entry), flush=True)
+            save()
             shutil.rmtree(out, ignore_errors=True)
 
     if args.datatrove_docs:
         results["datatrove"] = compare_datatrove(args, logs)
         print(json.dumps(results["datatrove"]), flush=True)
-
-    stamp = dt.date.today().isoformat()
-    target = ROOT / "benchmarks" / "results" / f"scale-{stamp}"
-    target.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
-    target.with_suffix(".md").write_text(markdown(results, " ".join(sys.argv[1:])))
+    save()
     print(f"wrote {target}.md", file=sys.stderr)
 
 
@@ -278,14 +269,14 @@ def markdown(results: dict[str, Any], argv: str) -> str:
     lines = [
         f"# Scale benchmark, {dt.date.today().isoformat()}",
         "",
-        f"`python benchmarks/scale/run.py {argv}`; {m.get('cpu', '?')}, {m.get('cores', '?')} "
-        f"cores, {m.get('memory_gb', '?')} GB; --memory-limit {results['memory_limit']}.",
+        f"`python benchmarks/scale/run.py {argv}`; {m['cpu_model']}, {m['cores']} cores, "
+        f"{m['mem_total_gb']} GB, Python {m['python']}; --memory-limit {results['memory_limit']}.",
         "",
         "| corpus | docs | wall s | CPU s | docs/s | peak MB | temp disk MB | shards | "
         "removed | precision | recall |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in results["sizes"] + results["executors"]:
+    for r in results["sizes"] + [r for r in results["executors"] if r not in results["sizes"]]:
         lines.append(
             f"| {r['label']} | {r['documents']:,} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | "
             f"{r['docs_per_s']:,} | {r['peak_memory_mb']:.0f} | {r['temporary_disk_mb']:,} | "

@@ -425,6 +425,10 @@ def _summary(
     else:
         summary["cleaning"]["learned_boilerplate"] = None
     summary["inputs"] = [str(s.path.resolve()) for s in ctx.sources]
+    in_process = isinstance(driver.executor, LocalExecutor) and driver.executor.workers <= 1
+    task_cpu = sum(
+        r.get("cpu_seconds", 0.0) for rs in results.values() for r in rs if not r.get("reused")
+    )
     bad = [
         str(ctx.sources[i].path)
         for i, r in enumerate(results["read"])
@@ -451,5 +455,8 @@ def _summary(
             for stage, rs in results.items()
         },
         "bad_shards": bad,
+        # The run's CPU cost: this process plus the tasks that ran elsewhere (worker processes,
+        # Ray), which a measurement of the process tree cannot see.
+        "cpu_seconds": round(time.process_time() + (0.0 if in_process else task_cpu), 3),
     }
     return summary
