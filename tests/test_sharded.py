@@ -296,6 +296,26 @@ def test_s3_storage_through_a_local_moto_server(
 
 # ---------------------------------------------------------------------- killed and resumed
 
+CLI = [sys.executable, "-c", "import sys; from tinlap.cli import main; sys.exit(main())", "dedup"]
+
+
+def start_until(args: list[str], marker: Path) -> subprocess.Popen[str]:
+    """Start ``tinlap dedup ARGS`` and return once ``marker`` exists (the run still going)."""
+    proc = subprocess.Popen([*CLI, *args], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    return proc
+
+
+def rerun(args: list[str], out: Path) -> dict[str, Any]:
+    """Run ``tinlap dedup ARGS`` to the end; its summary."""
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    summary: dict[str, Any] = orjson.loads((out / "summary.json").read_bytes())
+    return summary
+
 
 def test_killed_with_sigkill_mid_stage_and_rerun_gives_the_same_output(
     corpus: list[Path], reference: Path, tmp_path: Path
@@ -303,26 +323,13 @@ def test_killed_with_sigkill_mid_stage_and_rerun_gives_the_same_output(
     out, work = tmp_path / "out", tmp_path / "work"
     args = [str(p) for p in corpus] + ["-o", str(out), "--work", str(work), "-q", "-j", "1"]
     args += ["--memory-limit", str(TINY)]
-    code = "import sys; from tinlap.cli import main; sys.exit(main())"
-    proc = subprocess.Popen([sys.executable, "-c", code, "dedup", *args])
-    deadline = time.monotonic() + 120
-    marker = work / "sketch" / "00001" / "_SUCCESS"
-    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be killed"
+    proc = start_until(args, work / "sketch" / "00001" / "_SUCCESS")
     os.kill(proc.pid, signal.SIGKILL)  # mid-stage: sketch has started, not finished
-    proc.wait()
+    proc.communicate()
     finished_before = len(list(work.glob("*/*/_SUCCESS")))
     assert not (out / "clusters.parquet").exists()
 
-    rerun = subprocess.run(
-        [sys.executable, "-c", code, "dedup", *args, "--keep-work"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert rerun.returncode == 0, rerun.stderr
-    summary = orjson.loads((out / "summary.json").read_bytes())
+    summary = rerun([*args, "--keep-work"], out)
     reused = sum(t["reused"] for t in summary["execution"]["tasks"].values())
     assert reused == finished_before >= 3
     assert_same_output(out, reference)
@@ -335,14 +342,7 @@ def test_a_lost_worker_stops_the_run_naming_the_stage_and_the_rerun_resumes(
     out, work = tmp_path / "out", tmp_path / "work"
     args = [str(p) for p in corpus] + ["-o", str(out), "--work", str(work), "-j", "2"]
     args += ["--memory-limit", str(2 * TINY), "--keep-work"]
-    code = "import sys; from tinlap.cli import main; sys.exit(main())"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "dedup", *args, "-q"], stderr=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 120
-    marker = work / "sketch" / "00000" / "_SUCCESS"
-    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    proc = start_until([*args, "-q"], work / "sketch" / "00000" / "_SUCCESS")
     workers = [
         p
         for p in psutil.Process(proc.pid).children(recursive=True)
@@ -354,13 +354,6 @@ def test_a_lost_worker_stops_the_run_naming_the_stage_and_the_rerun_resumes(
     assert proc.returncode == 1
     assert "Traceback" not in stderr
     assert "a worker process died" in stderr and "run the same command again" in stderr
-    rerun = subprocess.run(
-        [sys.executable, "-c", code, "dedup", *args, "-q"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert rerun.returncode == 0, rerun.stderr
-    summary = orjson.loads((out / "summary.json").read_bytes())
+    summary = rerun([*args, "-q"], out)
     assert summary["execution"]["tasks"]["read"]["reused"] == 3
     assert_same_output(out, reference)

@@ -81,6 +81,19 @@ class BatchSketch:
     seconds: Counter[str] = field(default_factory=Counter)  # CPU time of each sub-stage
 
 
+class Laps:
+    """CPU seconds per sub-stage: ``lap(name)`` books the time since the previous lap."""
+
+    def __init__(self, seconds: Counter[str]) -> None:
+        self.seconds = seconds
+        self.clock = time.process_time()
+
+    def __call__(self, stage: str) -> None:
+        now = time.process_time()
+        self.seconds[stage] += now - self.clock
+        self.clock = now
+
+
 @cache
 def _worker_state() -> tuple[Cleaner, Tokeniser]:
     """Per-process cleaner and tokeniser (the tokeniser's cache is what makes it fast)."""
@@ -132,14 +145,7 @@ def sketch_batch(task: BatchTask) -> BatchSketch:
     _, tokeniser = _worker_state()
     config = task.config
     seconds: Counter[str] = Counter()
-    clock = time.process_time()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.process_time()
-        seconds[stage] += now - clock
-        clock = now
-
+    lap = Laps(seconds)
     cleaned, results = clean_batch(task)
     removed = Counter(r.rule for result in results if result for r in result.removed)
     lap("clean")
@@ -447,12 +453,19 @@ def read_records(
     return read_all(
         sources,
         problems,
-        text_field=config.text_field,
-        id_field=config.id_field,
-        max_record_bytes=config.max_record_bytes,
-        html_field=config.html_field,
+        **reader_options(config),
         workers=config.workers if workers is None else workers,  # HTML extraction's workers
     )
+
+
+def reader_options(config: DedupConfig) -> dict[str, Any]:
+    """The settings every reader of a run gets (so all stages read the same texts)."""
+    return {
+        "text_field": config.text_field,
+        "id_field": config.id_field,
+        "max_record_bytes": config.max_record_bytes,
+        "html_field": config.html_field,
+    }
 
 
 def learn_boilerplate(

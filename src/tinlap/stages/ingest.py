@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tinlap.pipeline import reader_options
 from tinlap.read import read_source
 from tinlap.records import Problem, ProblemLog, Record, StrictInputError
 from tinlap.stages.context import RunContext
@@ -43,17 +44,9 @@ class BadShard(RuntimeError):
 def read_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
     source = ctx.sources[task]
     problems = ProblemLog(strict=ctx.strict)
-    config = ctx.config
     parts: list[int] = []
     try:
-        records = read_source(
-            source,
-            problems,
-            text_field=config.text_field,
-            id_field=config.id_field,
-            max_record_bytes=config.max_record_bytes,
-            html_field=config.html_field,
-        )
+        records = read_source(source, problems, **reader_options(ctx.config))
         for chunk in _chunks(records, ctx.shard_docs, ctx.shard_text_bytes):
             storage.write_table(f"read/{task:05d}/part-{len(parts):05d}.parquet", _table(chunk))
             parts.append(len(chunk))

@@ -20,7 +20,7 @@ import pyarrow as pa
 from tinlap.boilerplate import ChromeModel
 from tinlap.candidates import band_keys
 from tinlap.config import DedupConfig
-from tinlap.pipeline import _worker_state, clean_records
+from tinlap.pipeline import Laps, _worker_state, clean_records
 from tinlap.records import Record
 from tinlap.sketch import ShingleSets, exact_keys, minhash, shingle_sets
 from tinlap.stages.context import RunContext, partition_of
@@ -81,14 +81,7 @@ def _sketch_batch(
     removed: Counter[str],
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """One batch: its rows of docs.parquet, its exact-key records and its band records."""
-    clock = time.process_time()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.process_time()
-        seconds[stage] += now - clock
-        clock = now
-
+    lap = Laps(seconds)
     cleaned, results = clean_records(records, config, model)
     removed.update(r.rule for result in results if result for r in result.removed)
     lap("clean")
