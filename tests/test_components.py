@@ -61,3 +61,69 @@ def test_a_long_path_converges_and_edges_can_stream_in_chunks() -> None:
     assert (union_find(n, lambda: chunks) == 0).all()
     nodes, labels = star_rounds(a, b)
     assert len(nodes) == n and (labels == 0).all()
+
+
+def test_star_rounds_as_tasks_route_every_edge_with_its_component(tmp_path) -> None:
+    """The task version on a graph with long paths and many components (several rounds)."""
+    import pyarrow as pa
+
+    from tinlap.config import DedupConfig
+    from tinlap.executor import LocalExecutor
+    from tinlap.sharded import _Driver
+    from tinlap.stages.context import RunContext, partition_of
+    from tinlap.stages.verify import EDGE_SCHEMA
+    from tinlap.storage import Storage
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    order = rng.permutation(n)
+    a = np.concatenate([order[:-1], rng.integers(0, n, 300)])  # one long path, plus chords
+    b = np.concatenate([order[1:], rng.integers(0, n, 300)])
+    cut = rng.random(len(a)) < 0.2  # cut the path: many components of all lengths
+    a, b = np.minimum(a[~cut], b[~cut]), np.maximum(a[~cut], b[~cut])
+    keep = a != b
+    a, b = a[keep], b[keep]
+    storage = Storage(str(tmp_path))
+    halves = np.array_split(np.arange(len(a)), 2)
+    for shard, rows in enumerate(halves):
+        m = len(rows)
+        table = pa.table(
+            [
+                a[rows],
+                b[rows],
+                np.ones(m),
+                np.ones(m),
+                np.ones(m),
+                np.zeros(m, bool),
+                np.zeros(m, bool),
+                np.ones(m, np.int64),
+                np.ones(m, np.int64),
+                pa.array([str(x) for x in a[rows]]),
+                pa.array([str(x) for x in b[rows]]),
+            ],
+            schema=EDGE_SCHEMA,
+        )
+        storage.write_table(f"verify/{shard:05d}/edges.parquet", table)
+    ctx = RunContext(
+        str(tmp_path),
+        DedupConfig(),
+        (),
+        64 * 2**20,
+        shards=((0, 0), (0, 1)),
+        offsets=(0, n // 2, n),
+        components="star",
+    )
+    driver = _Driver(storage, LocalExecutor(1), quiet=True)
+    driver.results["verify"] = [{"edges": len(r)} for r in halves]
+    ctx = driver._star(ctx)
+    assert ctx.star_round >= 3
+    expected = union_find(n, lambda: [(a, b)])
+    seen = 0
+    for p in range(ctx.node_partitions):
+        for q in range(ctx.decide_partitions):
+            part = storage.read_table(f"relabel/{p:05d}/part-{q:04d}.parquet")
+            ea = part.column("a").to_numpy()
+            assert part.column("component").to_numpy().tolist() == expected[ea].tolist()
+            assert (partition_of(expected[ea].astype(np.uint64), ctx.decide_partitions) == q).all()
+            seen += part.num_rows
+    assert seen == len(a)

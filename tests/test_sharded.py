@@ -357,3 +357,15 @@ def test_a_lost_worker_stops_the_run_naming_the_stage_and_the_rerun_resumes(
     summary = rerun([*args, "-q"], out)
     assert summary["execution"]["tasks"]["read"]["reused"] == 3
     assert_same_output(out, reference)
+
+
+def test_components_as_star_rounds_of_tasks_give_the_same_output(
+    corpus: list[Path], reference: Path, tmp_path: Path
+) -> None:
+    summary = sharded(corpus, tmp_path / "out", components="star")
+    tasks = summary["execution"]["tasks"]
+    assert "components" not in tasks and tasks["seed"]["run"] == summary["execution"]["shards"]
+    rounds = [name for name in tasks if name.startswith("large-")]
+    assert len(rounds) >= 2  # the last round only confirms that nothing changed
+    assert tasks["relabel"]["run"] >= 4
+    assert_same_output(tmp_path / "out", reference)

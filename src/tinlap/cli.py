@@ -177,6 +177,15 @@ _scale_options = combine(
         "instead of stopping.",
     ),
     click.option(
+        "--components",
+        type=click.Choice(["union-find", "star"]),
+        default="union-find",
+        show_default=True,
+        help="How clusters are found among verified pairs: one task's numpy union-find (one "
+        "entry per document in a pair), or large-star/small-star rounds of tasks for graphs "
+        "beyond one machine. Same result.",
+    ),
+    click.option(
         "--restart", is_flag=True, help="Discard the work of an earlier, unfinished run first."
     ),
     click.option("--keep-work", is_flag=True, help="Keep the stage files after a successful run."),
@@ -265,6 +274,7 @@ def dedup(**options: Any) -> None:
         skip_bad_shards=options.pop("skip_bad_shards"),
         restart=options.pop("restart"),
         keep_work=options.pop("keep_work"),
+        components=options.pop("components"),
     )
     in_memory = options.pop("in_memory") or against is not None
     if in_memory and (scale.executor != "local" or scale.work):

@@ -41,6 +41,7 @@ from tinlap.read import InputError, Source, discover
 from tinlap.records import ProblemLog, Record, StrictInputError
 from tinlap.stages import STAGE_ORDER, RunContext, run_task, task_count
 from tinlap.stages.candidates import exact_members
+from tinlap.stages.cluster import decide_partitions
 from tinlap.stages.context import (
     BYTES_PER_BAND_RECORD,
     BYTES_PER_EXACT_RECORD,
@@ -48,6 +49,7 @@ from tinlap.stages.context import (
 )
 from tinlap.stages.exchange import gather
 from tinlap.stages.ingest import load_part, merge_problems, shard_ids
+from tinlap.stages.star import round_name
 from tinlap.storage import CorruptIntermediate, Storage, StorageError, producer_of
 
 DEFAULT_MEMORY_LIMIT = 4 * 2**30
@@ -55,6 +57,8 @@ DEFAULT_MEMORY_LIMIT = 4 * 2**30
 # the tokeniser's bounded cache of key tokens (measured on VNTC, rounded up).
 PROCESS_OVERHEAD = 384 * 2**20
 RUN_FILE = "run.json"
+MAX_STAR_ROUNDS = 200
+BYTES_PER_STAR_EDGE = 64
 _REASONS = ("exact", "near", "contained")
 
 
@@ -73,6 +77,7 @@ class ShardedOptions:
     skip_bad_shards: bool = False
     restart: bool = False
     keep_work: bool = False
+    components: str = "union-find"  # or "star": rounds as tasks, for graphs beyond one machine
 
 
 def run_sharded(
@@ -102,7 +107,13 @@ def run_sharded(
     _claim(storage, sources, config, task_memory, problems.strict, options)
     executor = make_executor(options.executor, config.workers, options.ray_address)
     ctx = RunContext(
-        root, config, tuple(sources), task_memory, problems.strict, options.skip_bad_shards
+        root,
+        config,
+        tuple(sources),
+        task_memory,
+        problems.strict,
+        options.skip_bad_shards,
+        components=options.components,
     )
     driver = _Driver(storage, executor, quiet)
     try:
@@ -186,12 +197,40 @@ class _Driver:
         for stage in STAGE_ORDER:
             if stage in ("learn", "model") and not ctx.learned:
                 continue
-            results = self.stage(stage, ctx)
+            results, ctx = self._stage_or_star(stage, ctx)
             if stage == "read":
                 ctx = _layout(ctx, results)
-            elif stage == "components":
+            elif stage == "components" and ctx.components != "star":
                 ctx = replace(ctx, decide_partitions=results[0]["partitions"])
         return ctx
+
+    def _stage_or_star(
+        self, stage: str, ctx: RunContext
+    ) -> tuple[list[dict[str, Any]], RunContext]:
+        if stage != "components" or ctx.components != "star":
+            return self.stage(stage, ctx), ctx
+        return [], self._star(ctx)
+
+    def _star(self, ctx: RunContext) -> RunContext:
+        """Components by large-star/small-star rounds as tasks, until a round changes nothing."""
+        edges = sum(r["edges"] for r in self.results["verify"])
+        ctx = replace(
+            ctx,
+            node_partitions=max(4, partitions_for(2 * edges, BYTES_PER_STAR_EDGE, ctx.task_memory)),
+            decide_partitions=decide_partitions(edges, ctx),
+        )
+        self.stage("seed", ctx)
+        previous: tuple[int, int] | None = None
+        for number in range(MAX_STAR_ROUNDS):
+            ctx = replace(ctx, star_round=number)
+            large = self.stage(round_name("large", number), ctx)
+            state = (sum(r["edges"] for r in large), sum(r["fingerprint"] for r in large) % 2**64)
+            if state == previous:
+                self.stage("relabel", ctx)
+                return ctx
+            previous = state
+            self.stage(round_name("small", number), ctx)
+        raise RunError(f"components: no convergence after {MAX_STAR_ROUNDS} star rounds")
 
     def stage(self, stage: str, ctx: RunContext) -> list[dict[str, Any]]:
         clock = time.perf_counter()

@@ -42,7 +42,7 @@ def components_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, 
     nodes = np.unique(np.concatenate([a, b]))
     la, lb = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
     labels = union_find(len(nodes), lambda: [(la, lb)])
-    parts = partitions_for(edges.num_rows, BYTES_PER_EDGE, ctx.task_memory)
+    parts = decide_partitions(edges.num_rows, ctx)
     component = nodes[labels[la]].astype(np.uint64)
     route(storage, "components/00000/part", edges, partition_of(component, parts), parts)
     return {
@@ -52,9 +52,20 @@ def components_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, 
     }
 
 
+def decide_partitions(edges: int, ctx: RunContext) -> int:
+    """Partitions of whole components for ``decide`` (the same for either component method)."""
+    return partitions_for(edges, BYTES_PER_EDGE, ctx.task_memory)
+
+
 def decide_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
     config = ctx.config
-    edges = storage.read_table(f"components/00000/part-{task:04d}.parquet")
+    if ctx.components == "star":
+        paths = [f"relabel/{p:05d}/part-{task:04d}.parquet" for p in range(ctx.node_partitions)]
+    else:
+        paths = [f"components/00000/part-{task:04d}.parquet"]
+    edges = gather(storage, paths)
+    if edges.num_rows == 0:
+        edges = EDGE_SCHEMA.empty_table()
     a, b = edges.column("a").to_numpy(), edges.column("b").to_numpy()
     nodes, first = np.unique(np.concatenate([a, b]), return_index=True)
     lengths = np.concatenate(

@@ -40,7 +40,10 @@ class RunContext:
     exact_partitions: int = 1
     band_partitions: int = 1
     learned: bool = False  # a boilerplate model exists
-    decide_partitions: int = 1  # chosen by the components task from the number of edges
+    decide_partitions: int = 1  # chosen from the number of verified edges
+    components: str = "union-find"  # or "star": large-star/small-star rounds as tasks
+    node_partitions: int = 1  # star rounds: partitions of the graph's nodes
+    star_round: int = 0
 
     @property
     def documents(self) -> int:

@@ -12,6 +12,7 @@ from tinlap.stages.context import RunContext
 from tinlap.stages.ingest import ids_stage, read_stage
 from tinlap.stages.learn import learn_stage, model_stage
 from tinlap.stages.sketch import sketch_stage
+from tinlap.stages.star import large_stage, relabel_stage, seed_stage, small_stage
 from tinlap.stages.verify import ship_stage, verify_stage
 from tinlap.storage import Storage
 
@@ -31,10 +32,23 @@ STAGES: dict[str, tuple[StageFn, Callable[[RunContext], int]]] = {
     "decide": (decide_stage, lambda c: c.decide_partitions),
 }
 STAGE_ORDER = tuple(STAGES)
+# --components star replaces "components" by these; "large" and "small" run once per round
+# under the names large-000, small-000, large-001...
+STAGES |= {
+    "seed": (seed_stage, lambda c: len(c.shards)),
+    "large": (large_stage, lambda c: c.node_partitions),
+    "small": (small_stage, lambda c: c.node_partitions),
+    "relabel": (relabel_stage, lambda c: c.node_partitions),
+}
 
 
 def task_count(stage: str, ctx: RunContext) -> int:
-    return STAGES[stage][1](ctx)
+    return STAGES[_kind(stage)][1](ctx)
+
+
+def _kind(stage: str) -> str:
+    """The stage function's name: rounds ("large-003") share their kind's function."""
+    return stage.split("-", 1)[0]
 
 
 def run_task(stage: str, ctx: RunContext, task: int) -> dict[str, Any]:
@@ -44,7 +58,7 @@ def run_task(stage: str, ctx: RunContext, task: int) -> dict[str, Any]:
     if done is not None:
         return {**done, "reused": True}
     clock, cpu = time.perf_counter(), time.process_time()
-    result = STAGES[stage][0](task, ctx, storage)
+    result = STAGES[_kind(stage)][0](task, ctx, storage)
     result["wall_seconds"] = round(time.perf_counter() - clock, 3)
     result["cpu_seconds"] = round(time.process_time() - cpu, 3)
     storage.mark_finished(stage, task, result)
