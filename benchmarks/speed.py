@@ -21,6 +21,7 @@ import gzip
 import io
 import json
 import os
+import shlex
 import shutil
 import sys
 from collections.abc import Iterator
@@ -195,7 +196,9 @@ def find_tinlap() -> str | None:
     return shutil.which("tinlap")
 
 
-def run_tinlap(input_path: Path, rundir: Path, workers: int, docs_in: int) -> Result:
+def run_tinlap(
+    input_path: Path, rundir: Path, workers: int, docs_in: int, extra: list[str]
+) -> Result:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -209,7 +212,7 @@ def run_tinlap(input_path: Path, rundir: Path, workers: int, docs_in: int) -> Re
         res.error = "the `tinlap` command is not installed (pip install -e . in .venv)"
         return res
     out = rundir / "tinlap-out"
-    cmd = [exe, "dedup", str(input_path), "--output", str(out), "--workers", str(workers)]
+    cmd = [exe, "dedup", str(input_path), "--output", str(out), "--workers", str(workers), *extra]
     res.settings["command"] = " ".join(cmd)
     m = run_measured(cmd, log_dir=rundir, name="tinlap")
     _from_measurement(res, m)
@@ -382,6 +385,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, help="first N documents only (a subset file is made)")
     ap.add_argument("--only", default=",".join(TOOLS), help=f"comma list from {','.join(TOOLS)}")
     ap.add_argument("--workers", type=int, default=1, help="tinlap dedup --workers")
+    ap.add_argument(
+        "--tinlap-args", default="", help="more tinlap dedup options, e.g. '--in-memory'"
+    )
     ap.add_argument("--datatrove-language", default="eng", help="datatrove word tokenizer")
     ap.add_argument("--results-dir", type=Path, default=HERE / "results")
     ap.add_argument("--tag", default="", help="appended to the result file names")
@@ -420,7 +426,7 @@ def main() -> None:
         if tool.startswith("floor"):
             r = run_floor(input_path, rundir, "tinlap" if tool == "floor" else "nfc")
         elif tool == "tinlap":
-            r = run_tinlap(input_path, rundir, args.workers, docs_in)
+            r = run_tinlap(input_path, rundir, args.workers, docs_in, shlex.split(args.tinlap_args))
         elif tool == "datatrove":
             r = run_competitor(tool, input_path, rundir, ["--language", args.datatrove_language])
         else:
