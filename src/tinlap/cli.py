@@ -296,6 +296,17 @@ def dedup(**options: Any) -> None:
             f"clusters -> {output}",
             err=True,
         )
+        execution = summary.get("execution")
+        if execution:
+            reused = sum(t["reused"] for t in execution["tasks"].values())
+            shards = execution["shards"]
+            kept = "kept" if execution["work_kept"] else "removed"
+            click.echo(
+                f"{shards} shard{'s' * (shards != 1)}; temporary files "
+                f"{execution['temporary_disk_bytes'] / 2**20:,.0f} MiB in {execution['storage']} "
+                f"({kept})" + (f"; {reused} tasks reused from an earlier run" if reused else ""),
+                err=True,
+            )
 
 
 @main.command()

@@ -123,6 +123,7 @@ def run_sharded(
         raise
     summary = _finish(ctx, storage, driver, out_dir, problems, quiet)
     summary["seconds_per_stage"]["total"] = round(time.perf_counter() - started, 3)
+    summary["execution"]["work_kept"] = options.keep_work
     if not options.keep_work:
         storage.remove("")
     from tinlap.write import write_json_atomic
