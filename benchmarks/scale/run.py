@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +135,30 @@ def score(out: Path, truth_path: Path, docs: int | None = None) -> dict[str, flo
     }
 
 
+def score_removed(removed: list[str], truth_path: Path, docs: int) -> dict[str, float]:
+    """``score`` for a tool that names removed documents but not what they copy: a removal is
+    right up to (family size - 1) removals per family (a lenient upper bound)."""
+    truth = pq.read_table(truth_path, columns=["id", "family"]).slice(0, docs)
+    family = dict(zip(truth["id"].to_pylist(), truth["family"].to_pylist(), strict=True))
+    sizes = Counter(f for f in family.values() if f >= 0)
+    per_family = Counter(family.get(i, -1) for i in removed)
+    right = sum(min(n, sizes[f] - 1) for f, n in per_family.items() if f >= 0)
+    expected = sum(n - 1 for n in sizes.values())
+    return {
+        "removed": len(removed),
+        "precision": round(right / max(1, len(removed)), 4),
+        "recall": round(right / max(1, expected), 4),
+    }
+
+
+def datatrove_removed(workdir: Path) -> list[str]:
+    ids = []
+    for path in sorted((workdir / "minhash" / "removed").glob("*.jsonl.gz")):
+        with gzip.open(path, "rb") as fh:
+            ids += [json.loads(line)["id"] for line in fh if line.strip()]
+    return ids
+
+
 def digest(out: Path) -> str:
     """One hash of clusters.parquet's rows and the kept corpus's bytes."""
     h = hashlib.sha256()
@@ -165,13 +191,16 @@ def row(label: str, docs: int, result: dict[str, Any], quality: dict[str, float]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--sizes", nargs="+", default=["0.5M", "1M", "2M", "5M"])
+    ap.add_argument("--sizes", nargs="*", default=["0.5M", "1M", "2M", "5M"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--memory-limit", default="4G")
     ap.add_argument("--corpora", type=Path, default=Path("/work/scale"))
     ap.add_argument("--work", type=Path, default=Path("/work/scale/runs"))
     ap.add_argument("--compare-at", default=None, help="size to rerun with 1, 2 workers and Ray")
     ap.add_argument("--datatrove-docs", type=int, default=0)
+    ap.add_argument(
+        "--append", action="store_true", help="add to today's results instead of replacing them"
+    )
     args = ap.parse_args()
     logs = args.work / "logs"
     results: dict[str, Any] = {
@@ -182,6 +211,8 @@ def main() -> None:
         "datatrove": None,
     }
     target = ROOT / "benchmarks" / "results" / f"scale-{dt.date.today().isoformat()}"
+    if args.append and target.with_suffix(".json").exists():
+        results = json.loads(target.with_suffix(".json").read_text())
 
     def save() -> None:  # after every run, so a long benchmark stopped early keeps its figures
         target.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
@@ -258,6 +289,7 @@ def compare_datatrove(args: argparse.Namespace, logs: Path) -> dict[str, Any]:
             "cpu_s": measured.cpu_s,
             "wall_s": measured.wall_s,
             "peak_memory_mb": measured.peak_rss_mb,
+            **score_removed(datatrove_removed(args.work / "dt"), folder / "truth.parquet", docs),
             "report": report,
         },
         "cpu_ratio": round(measured.cpu_s / tinlap["measured"]["cpu_s"], 1),
@@ -291,8 +323,9 @@ def markdown(results: dict[str, Any], argv: str) -> str:
             "",
             f"datatrove vs tinlap on {d['documents']:,} documents, one core each: "
             f"CPU {d['datatrove']['cpu_s']:.0f} s vs {d['tinlap']['cpu_s']:.0f} s "
-            f"({d['cpu_ratio']}x); tinlap precision {d['tinlap']['precision']}, "
-            f"recall {d['tinlap']['recall']}.",
+            f"({d['cpu_ratio']}x); precision / recall: tinlap {d['tinlap']['precision']} / "
+            f"{d['tinlap']['recall']}, datatrove {d['datatrove']['precision']} / "
+            f"{d['datatrove']['recall']} (at most: it does not say what a removal copies).",
         ]
     return "\n".join(lines) + "\n"
 
