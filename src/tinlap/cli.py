@@ -165,7 +165,7 @@ _scale_options = combine(
     ),
     click.option(
         "--memory-limit",
-        default="4G",
+        default="2G",
         show_default=True,
         help="Memory for the whole run; each of the --workers tasks gets its share, and shard and "
         "partition sizes follow from it. Only arrays of one entry per document grow beyond it.",

@@ -52,7 +52,7 @@ from tinlap.stages.ingest import load_part, merge_problems, shard_ids
 from tinlap.stages.star import round_name
 from tinlap.storage import CorruptIntermediate, Storage, StorageError, producer_of
 
-DEFAULT_MEMORY_LIMIT = 4 * 2**30
+DEFAULT_MEMORY_LIMIT = 2 * 2**30
 # What a worker process costs before it holds any data: Python, numpy, Arrow, the cleaner and
 # the tokeniser's bounded cache of key tokens (measured on VNTC, rounded up).
 PROCESS_OVERHEAD = 384 * 2**20
