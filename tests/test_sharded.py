@@ -369,3 +369,29 @@ def test_components_as_star_rounds_of_tasks_give_the_same_output(
     assert len(rounds) >= 2  # the last round only confirms that nothing changed
     assert tasks["relabel"]["run"] >= 4
     assert_same_output(tmp_path / "out", reference)
+
+
+def test_executor_options_that_cannot_work_are_clear_errors(tmp_path: Path) -> None:
+    sample = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "một hai ba bốn năm sáu"}])
+    done = subprocess.run(
+        [*CLI, str(sample), "-o", str(tmp_path / "out"), "--ray-address", "auto"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "--ray-address needs --executor ray" in done.stderr and "Traceback" not in done.stderr
+    done = subprocess.run(
+        [*CLI, str(sample), "-o", str(tmp_path / "out"), "--memory-limit", "lots"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "not a size such as 4G" in done.stderr
+    done = subprocess.run(
+        [*CLI, str(sample), "-o", str(tmp_path / "out"), "--memory-limit", "100M", "-j", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and "too small for 2 workers" in done.stderr

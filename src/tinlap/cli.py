@@ -259,6 +259,7 @@ def dedup(**options: Any) -> None:
     """
     from functools import partial
 
+    from tinlap.executor import ExecutorError
     from tinlap.index import IndexProblem
     from tinlap.pipeline import run_dedup
     from tinlap.sharded import RunError, ShardedOptions, run_sharded
@@ -284,7 +285,7 @@ def dedup(**options: Any) -> None:
     )
     try:
         summary, problems, output, quiet = _run(runner, options)
-    except (IndexProblem, RunError, StorageError, BadShard) as err:
+    except (IndexProblem, RunError, StorageError, BadShard, ExecutorError) as err:
         raise click.ClickException(str(err)) from None
     if not quiet:
         by_reason = summary["removed_by_reason"]

@@ -42,6 +42,10 @@ class LocalExecutor:
                 yield pending.popleft().result()
 
 
+class ExecutorError(RuntimeError):
+    """The executor asked for cannot run here (a missing extra, a bad combination)."""
+
+
 class RayExecutor:
     """Run ``fn`` over tasks as Ray Core tasks (``pip install 'tinlap[ray]'``).
 
@@ -54,7 +58,7 @@ class RayExecutor:
         try:
             import ray
         except ImportError as err:
-            raise RuntimeError("--executor ray needs Ray: pip install 'tinlap[ray]'") from err
+            raise ExecutorError("--executor ray needs Ray: pip install 'tinlap[ray]'") from err
         self._ray = ray
         if not ray.is_initialized():
             options: dict[str, object] = {"include_dashboard": False, "log_to_driver": False}
@@ -87,5 +91,5 @@ def make_executor(
     if name == "ray":
         return RayExecutor(address, workers)
     if address is not None:
-        raise ValueError("--ray-address needs --executor ray")
+        raise ExecutorError("--ray-address needs --executor ray")
     return LocalExecutor(workers)
