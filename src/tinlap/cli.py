@@ -165,8 +165,8 @@ _scale_options = combine(
     ),
     click.option(
         "--memory-limit",
-        default="2G",
-        show_default=True,
+        default=None,
+        show_default="2G, or 640M per worker if more",
         help="Memory for the whole run; each of the --workers tasks gets its share, and shard and "
         "partition sizes follow from it. Only arrays of one entry per document grow beyond it.",
     ),
@@ -271,7 +271,7 @@ def dedup(**options: Any) -> None:
         work=options.pop("work"),
         executor=options.pop("executor"),
         ray_address=options.pop("ray_address"),
-        memory_limit=_size(options.pop("memory_limit")),
+        memory_limit=None if (limit := options.pop("memory_limit")) is None else _size(limit),
         skip_bad_shards=options.pop("skip_bad_shards"),
         restart=options.pop("restart"),
         keep_work=options.pop("keep_work"),

@@ -62,6 +62,11 @@ BYTES_PER_STAR_EDGE = 64
 _REASONS = ("exact", "near", "contained")
 
 
+def default_memory_limit(workers: int) -> int:
+    """2 GiB, or enough for every worker's overhead plus 256 MiB of data on many-core machines."""
+    return max(DEFAULT_MEMORY_LIMIT, workers * (PROCESS_OVERHEAD + 256 * 2**20))
+
+
 class RunError(RuntimeError):
     """A stage could not finish; the message names it and says what was kept."""
 
@@ -73,7 +78,7 @@ class ShardedOptions:
     work: str | None = None  # storage root; default OUTPUT/.tinlap-work
     executor: str = "local"
     ray_address: str | None = None
-    memory_limit: int = DEFAULT_MEMORY_LIMIT
+    memory_limit: int | None = None  # None: default_memory_limit(workers)
     skip_bad_shards: bool = False
     restart: bool = False
     keep_work: bool = False
@@ -96,11 +101,12 @@ def run_sharded(
     out_dir.mkdir(parents=True, exist_ok=True)
     root = options.work or str(out_dir / ".tinlap-work")
     storage = Storage(root)
-    task_memory = options.memory_limit // config.workers - PROCESS_OVERHEAD
+    limit = options.memory_limit or default_memory_limit(config.workers)
+    task_memory = limit // config.workers - PROCESS_OVERHEAD
     if task_memory < 16 * 2**20:
         least = config.workers * (PROCESS_OVERHEAD + 16 * 2**20) >> 20
         raise InputError(
-            f"--memory-limit {options.memory_limit >> 20} MiB is too small for "
+            f"--memory-limit {limit >> 20} MiB is too small for "
             f"{config.workers} workers: each needs {PROCESS_OVERHEAD >> 20} MiB for itself plus "
             f"room for its data (at least {least} MiB in all); raise it or use fewer workers"
         )
