@@ -66,10 +66,23 @@ def lsh_pairs(
     if not chunks:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    packed = np.unique(np.concatenate(chunks))
+    return unpack_pairs(np.unique(np.concatenate(chunks)))
+
+
+def pack_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(a << 32 | b) as uint64: pairs of ids below 2^32 as one sortable key."""
+    return (np.asarray(a).astype(np.uint64) << np.uint64(32)) | np.asarray(b).astype(np.uint64)
+
+
+def unpack_pairs(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(
         np.int64
     )
+
+
+def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs (a[i], b[i]), sorted."""
+    return unpack_pairs(np.unique(pack_pairs(a, b)))
 
 
 def _bucket_pairs(

@@ -69,8 +69,8 @@ def star_rounds(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return nodes, label
 
 
-def _min_neighbour(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each node of u: the smallest of itself and its neighbours."""
+def smallest_neighbour(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each node of ``u``: the smallest of itself and its neighbours in ``v``."""
     nodes, inverse = np.unique(u, return_inverse=True)
     best = nodes.copy()
     np.minimum.at(best, inverse, v)
@@ -80,7 +80,7 @@ def _min_neighbour(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def _large_star(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each node links its larger neighbours to its smallest neighbour (itself included)."""
     sym_u, sym_v = np.concatenate([u, v]), np.concatenate([v, u])
-    nodes, best = _min_neighbour(sym_u, sym_v)
+    nodes, best = smallest_neighbour(sym_u, sym_v)
     m = best[np.searchsorted(nodes, sym_u)]
     larger = sym_v > sym_u
     return _dedup(sym_v[larger], m[larger])
@@ -89,7 +89,7 @@ def _large_star(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _small_star(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each node links itself and its smaller neighbours to the smallest of them."""
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    nodes, best = _min_neighbour(hi, lo)
+    nodes, best = smallest_neighbour(hi, lo)
     m = best[np.searchsorted(nodes, hi)]
     out_u = np.concatenate([lo, hi])
     out_v = np.concatenate([m, m])

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from tinlap.candidates import _bucket_pairs
+from tinlap.candidates import _bucket_pairs, unique_pairs, unpack_pairs
 from tinlap.stages.context import RunContext
 from tinlap.stages.exchange import gather, route
 from tinlap.storage import Storage
@@ -72,13 +72,8 @@ def buckets_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any
         local = np.arange(len(doc), dtype=np.int64)
         chunks = _bucket_pairs(local, starts, bucket_sizes, size, config.max_bucket, 50)
         if chunks:
-            packed = np.unique(np.concatenate(chunks))
-            lo = (packed >> np.uint64(32)).astype(np.int64)
-            hi = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
-            a, b = doc[lo], doc[hi]  # a bucket is sorted by doc, so a < b
-            pairs = np.unique((a.astype(np.uint64) << np.uint64(32)) | b.astype(np.uint64))
-            a = (pairs >> np.uint64(32)).astype(np.int64)
-            b = (pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)
+            lo, hi = unpack_pairs(np.concatenate(chunks))
+            a, b = unique_pairs(doc[lo], doc[hi])  # a bucket is sorted by doc, so a < b
     shards = len(ctx.shards)
     route(
         storage,

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from tinlap.candidates import pack_pairs, unique_pairs
+from tinlap.components import smallest_neighbour
 from tinlap.sketch import mix64
 from tinlap.stages.context import RunContext, partition_of
 from tinlap.stages.exchange import gather, route
@@ -56,13 +58,12 @@ def large_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
         paths = [f"{prev}/{q:05d}/to-{task:04d}.parquet" for q in range(parts)]
     u, v = _unique_pairs(gather(storage, paths), "u", "v")
     forward = u > v  # each undirected edge once, as (larger, smaller)
-    packed = (u[forward].astype(np.uint64) << np.uint64(32)) | v[forward].astype(np.uint64)
-    fingerprint = int(mix64(packed).sum(dtype=np.uint64)) & _MASK
+    fingerprint = int(mix64(pack_pairs(u[forward], v[forward])).sum(dtype=np.uint64)) & _MASK
     name = round_name("large", r)
     storage.write_table(
         f"{name}/{task:05d}/labels.parquet", pa.table({"node": u[forward], "label": v[forward]})
     )
-    nodes, smallest = _smallest_neighbour(u, v)
+    nodes, smallest = smallest_neighbour(u, v)
     m = smallest[np.searchsorted(nodes, u)]
     larger = v > u
     hi, lo = v[larger], m[larger]
@@ -75,7 +76,7 @@ def small_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
     source = round_name("large", r)
     paths = [f"{source}/{p:05d}/to-{task:04d}.parquet" for p in range(parts)]
     hi, lo = _unique_pairs(gather(storage, paths), "hi", "lo")
-    nodes, smallest = _smallest_neighbour(hi, lo)
+    nodes, smallest = smallest_neighbour(hi, lo)
     m = smallest[np.searchsorted(nodes, hi)]
     x = np.concatenate([lo, hi])
     y = np.concatenate([m, m])
@@ -115,18 +116,4 @@ def _unique_pairs(table: pa.Table, x: str, y: str) -> tuple[np.ndarray, np.ndarr
     if table.num_rows == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    packed = np.unique(
-        (table.column(x).to_numpy().astype(np.uint64) << np.uint64(32))
-        | table.column(y).to_numpy().astype(np.uint64)
-    )
-    return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(
-        np.int64
-    )
-
-
-def _smallest_neighbour(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each node of ``u``: the smallest of itself and its neighbours in ``v``."""
-    nodes, inverse = np.unique(u, return_inverse=True)
-    best = nodes.copy()
-    np.minimum.at(best, inverse, v)
-    return nodes, best
+    return unique_pairs(table.column(x).to_numpy(), table.column(y).to_numpy())

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from tinlap.candidates import sketch_filter
+from tinlap.candidates import sketch_filter, unique_pairs
 from tinlap.pipeline import _count_qualifying, sentence_rejections, similarity_histogram
 from tinlap.sketch import ShingleSets
 from tinlap.stages.context import RunContext
@@ -51,12 +51,7 @@ def ship_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
     )
     a = b = np.zeros(0, dtype=np.int64)
     if pairs.num_rows:
-        packed = np.unique(
-            (pairs.column("a").to_numpy().astype(np.uint64) << np.uint64(32))
-            | pairs.column("b").to_numpy().astype(np.uint64)
-        )
-        a = (packed >> np.uint64(32)).astype(np.int64)
-        b = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        a, b = unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())
     docs = storage.read_table(f"sketch/{task:05d}/docs.parquet")
     shards = len(ctx.shards)
     step = max(1, ctx.shard_docs // 4)
