@@ -51,6 +51,7 @@ from tinlap.stages.exchange import gather
 from tinlap.stages.ingest import load_part, merge_problems, shard_ids
 from tinlap.stages.star import round_name
 from tinlap.storage import CorruptIntermediate, Storage, StorageError, producer_of
+from tinlap.write import write_json_atomic, write_table_atomic
 
 DEFAULT_MEMORY_LIMIT = 2 * 2**30
 # What a worker process costs before it holds any data: Python, numpy, Arrow, the cleaner and
@@ -132,8 +133,6 @@ def run_sharded(
     summary["execution"]["work_kept"] = options.keep_work
     if not options.keep_work:
         storage.remove("")
-    from tinlap.write import write_json_atomic
-
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
@@ -204,19 +203,15 @@ class _Driver:
         for stage in STAGE_ORDER:
             if stage in ("learn", "model") and not ctx.learned:
                 continue
-            results, ctx = self._stage_or_star(stage, ctx)
+            if stage == "components" and ctx.components == "star":
+                ctx = self._star(ctx)
+                continue
+            results = self.stage(stage, ctx)
             if stage == "read":
                 ctx = _layout(ctx, results)
-            elif stage == "components" and ctx.components != "star":
+            elif stage == "components":
                 ctx = replace(ctx, decide_partitions=results[0]["partitions"])
         return ctx
-
-    def _stage_or_star(
-        self, stage: str, ctx: RunContext
-    ) -> tuple[list[dict[str, Any]], RunContext]:
-        if stage != "components" or ctx.components != "star":
-            return self.stage(stage, ctx), ctx
-        return [], self._star(ctx)
 
     def _star(self, ctx: RunContext) -> RunContext:
         """Components by large-star/small-star rounds as tasks, until a round changes nothing."""
@@ -362,8 +357,6 @@ def _finish(
     ids = pa.chunked_array(
         [shard_ids(storage, ctx, s) for s in range(len(ctx.shards))], pa.string()
     ).combine_chunks()
-    from tinlap.write import write_table_atomic
-
     write_table_atomic(
         out_dir / "clusters.parquet",
         decisions_table(

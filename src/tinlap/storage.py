@@ -18,6 +18,7 @@ import os
 import posixpath
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -126,25 +127,18 @@ class Storage:
     # -- Parquet ---------------------------------------------------------------------------------
 
     def write_table(self, relative: str, table: pa.Table, row_group_size: int = 4096) -> None:
-        """One Parquet file with page checksums, written atomically.
+        """One Parquet file with page checksums, written atomically (see ``write_tables``)."""
+        self.write_tables(relative, [table], row_group_size)
+
+    def write_tables(
+        self, relative: str, tables: Iterable[pa.Table], row_group_size: int | None = None
+    ) -> None:
+        """One Parquet file from tables produced one at a time (a row group or more each), so
+        the producer never holds all its rows as Arrow tables at once.
 
         Text columns are zstd-compressed; hashes, signatures and numbers are stored plain, since
         random 64-bit values do not compress and trying costs more CPU than the write itself.
         """
-        sink = io.BytesIO()
-        pq.write_table(
-            table,
-            sink,
-            compression={f.name: _codec(f.type) for f in table.schema},
-            use_dictionary=False,
-            row_group_size=row_group_size,
-            write_page_checksum=True,
-        )
-        self.write_bytes(relative, sink.getvalue())
-
-    def write_tables(self, relative: str, tables: Iterable[pa.Table]) -> None:
-        """One Parquet file from tables produced one at a time (a row group or more each), so
-        the producer never holds all its rows as Arrow tables at once."""
         sink = io.BytesIO()
         writer: pq.ParquetWriter | None = None
         for table in tables:
@@ -156,7 +150,7 @@ class Storage:
                     use_dictionary=False,
                     write_page_checksum=True,
                 )
-            writer.write_table(table)
+            writer.write_table(table, row_group_size=row_group_size)
         if writer is None:
             raise ValueError(f"{relative}: nothing to write")
         writer.close()
@@ -164,25 +158,27 @@ class Storage:
 
     def read_table(self, relative: str, columns: list[str] | None = None) -> pa.Table:
         """Read a stage file back; damage (truncation, flipped bits) raises CorruptIntermediate."""
-        try:
+        with self._checked(relative):
             data = self.read_bytes(relative)
-        except FileNotFoundError as err:
-            raise CorruptIntermediate(relative, "missing although its task finished") from err
-        try:
             return pq.read_table(
                 pa.BufferReader(data), columns=columns, page_checksum_verification=True
             )
-        except (pa.ArrowException, OSError, ValueError) as err:
-            raise CorruptIntermediate(relative, str(err).splitlines()[0]) from err
 
     def iter_batches(
         self, relative: str, batch_size: int = 4096, columns: list[str] | None = None
     ) -> Iterator[pa.RecordBatch]:
         """Stream a stage file by record batches (bounded memory for large files)."""
-        try:
+        with self._checked(relative):
             data = self.read_bytes(relative)
             parquet = pq.ParquetFile(pa.BufferReader(data), page_checksum_verification=True)
             yield from parquet.iter_batches(batch_size=batch_size, columns=columns)
+
+    @staticmethod
+    @contextmanager
+    def _checked(relative: str) -> Iterator[None]:
+        """A missing or unreadable stage file becomes CorruptIntermediate naming it."""
+        try:
+            yield
         except FileNotFoundError as err:
             raise CorruptIntermediate(relative, "missing although its task finished") from err
         except (pa.ArrowException, OSError, ValueError) as err:
