@@ -51,7 +51,7 @@ def main() -> None:
     t0 = time.perf_counter()
     docs = words = 0
     if args.key == "tinlap":
-        from tinlap.normalise import Tokeniser
+        from tinlap.core.normalise import Tokeniser
 
         tokeniser, how, batch = Tokeniser(), "tinlap Tokeniser.tokenise_batch", []
         for line in iter_lines(args.input):

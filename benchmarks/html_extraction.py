@@ -14,9 +14,9 @@ Rows (one process, one page at a time, after a warm-up; pages/s counts extractio
 reading and decompression are done beforehand):
 
 - ``trafilatura (defaults)``: ``trafilatura.extract(html)``, the extractor alone.
-- ``tinlap extract``: ``tinlap.html.extract`` (trafilatura with tinlap's settings, title as
+- ``tinlap extract``: ``tinlap.io.html.extract`` (trafilatura with tinlap's settings, title as
   the first line).
-- ``tinlap extract + clean``: the above, then tinlap's line cleaner (``tinlap.clean.Cleaner``):
+- ``tinlap extract + clean``: the above, then tinlap's line cleaner (``tinlap.core.clean.Cleaner``):
   the text tinlap matches on and writes. The title line counts against precision (the
   benchmark's article body has no title); ``..., title not counted`` leaves it out.
 - ``resiliparse (main_content)``: ``extract_plain_text(html, main_content=True)``, when
@@ -100,14 +100,14 @@ def _trafilatura_defaults() -> Callable[[bytes, str | None], str]:
 
 
 def _tinlap_extract() -> Callable[[bytes, str | None], str]:
-    from tinlap.html import extract
+    from tinlap.io.html import extract
 
     return lambda html, url: extract(html, url).text
 
 
 def _tinlap_clean() -> Callable[[bytes, str | None], str]:
-    from tinlap.clean import Cleaner
-    from tinlap.html import extract
+    from tinlap.core.clean import Cleaner
+    from tinlap.io.html import extract
 
     cleaner = Cleaner()
     return lambda html, url: cleaner.clean(extract(html, url).text).text

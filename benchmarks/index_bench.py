@@ -46,7 +46,7 @@ import orjson
 import zstandard
 
 from tinlap import __version__
-from tinlap.index import Index, IndexSettings
+from tinlap.index.store import Index, IndexSettings
 from tinlap.records import Record
 
 HERE = Path(__file__).resolve().parent

@@ -304,7 +304,7 @@ def target_checks(results: dict[str, Result], rat: dict[str, float | None]) -> l
             ok = r >= TARGETS[key]
             lines.append(f"- {label}: {r:.2f}× — {'met' if ok else 'NOT met'}")
     for floor, label in (
-        ("floor", "within 3× of the floor (tinlap.normalise.matching_key)"),
+        ("floor", "within 3× of the floor (tinlap.core.normalise.matching_key)"),
         ("floor-nfc", "within 3× of the plain floor (NFC + casefold), for reference"),
     ):
         r = rat.get(floor)

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import zstandard
 
 from tinlap.config import DedupConfig
-from tinlap.pipeline import run_dedup
+from tinlap.engines.inmemory import run_dedup
 from tinlap.records import ProblemLog
 
 SEED_SCRAPE = "000_f1cdcb0b2f19f625.txt"  # scrape with site boilerplate

@@ -11,9 +11,9 @@ from helpers import SEED_CLEAN, SEED_SCRAPE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinlap.align import Side, Span, align
-from tinlap.explain import lines
-from tinlap.retrieve import from_file
+from tinlap.apps.explain import lines
+from tinlap.apps.retrieve import from_file
+from tinlap.core.align import Side, Span, align
 
 STORY = (
     "Bộ Ngoại giao Mỹ xác nhận Ngoại trưởng sẽ hội đàm với các quan chức hàng đầu của Trung "

@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from tinlap.boilerplate import ChromeModel, doc_lines, learn, line_key, source_of
-from tinlap.clean import Cleaner
-from tinlap.cli import main
+from tinlap.apps.cli import main
+from tinlap.core.chrome import ChromeModel, doc_lines, learn, line_key, source_of
+from tinlap.core.clean import Cleaner
 from tinlap.records import Record
 
 SYLLABLES = [

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinlap.candidates import band_keys, exact_groups, lsh_pairs, sketch_filter
-from tinlap.sketch import ShingleSets, minhash
+from tinlap.core.candidates import band_keys, exact_groups, lsh_pairs, sketch_filter
+from tinlap.core.sketch import ShingleSets, minhash
 
 SEED = 7
 

@@ -12,7 +12,7 @@ import orjson
 import pytest
 import zstandard
 
-from tinlap.clean import (
+from tinlap.core.clean import (
     STRONG_HEADERS,
     BlockHeaderRule,
     Cleaner,

@@ -31,9 +31,9 @@ from helpers import (
     write_txt_folder,
 )
 
-from tinlap.cli import main
+from tinlap.apps.cli import main
 from tinlap.config import DedupConfig
-from tinlap.normalise import repair_text
+from tinlap.core.normalise import repair_text
 from tinlap.records import ProblemLog
 
 # Distinct Vietnamese texts, long enough to shingle; B_COPY is a shorter near copy of B.
@@ -86,7 +86,7 @@ def dedup(*args: Any, ok: bool = True) -> Result:
 
 def tinlap_process(*args: Any) -> subprocess.CompletedProcess[str]:
     """A real ``tinlap`` process (the console script's code path)."""
-    code = "import sys; from tinlap.cli import main; sys.exit(main())"
+    code = "import sys; from tinlap.apps.cli import main; sys.exit(main())"
     return subprocess.run(
         [sys.executable, "-c", code, *map(str, args)],
         capture_output=True,

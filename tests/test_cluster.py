@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinlap.cluster import Decision, decide, policy_rank
-from tinlap.verify import PairScores
+from tinlap.core.decide import Decision, decide, policy_rank
+from tinlap.core.verify import PairScores
 
 J_T, C_T = 0.5, 0.6  # the default thresholds
 

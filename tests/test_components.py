@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinlap.components import star_rounds, union_find
+from tinlap.core.components import star_rounds, union_find
 
 
 def reference_labels(n: int, a: list[int], b: list[int]) -> np.ndarray:
@@ -68,11 +68,11 @@ def test_star_rounds_as_tasks_route_every_edge_with_its_component(tmp_path) -> N
     import pyarrow as pa
 
     from tinlap.config import DedupConfig
-    from tinlap.executor import LocalExecutor
-    from tinlap.sharded import _Driver
-    from tinlap.stages.context import RunContext, partition_of
-    from tinlap.stages.verify import EDGE_SCHEMA
-    from tinlap.storage import Storage
+    from tinlap.engines.executors import LocalExecutor
+    from tinlap.engines.sharded import _Driver
+    from tinlap.engines.stages.context import RunContext, partition_of
+    from tinlap.engines.stages.verify import EDGE_SCHEMA
+    from tinlap.io.storage import Storage
 
     rng = np.random.default_rng(7)
     n = 3000

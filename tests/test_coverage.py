@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tinlap.clean import clean
 from tinlap.config import DedupConfig
-from tinlap.coverage import coverage, sentence_keys
-from tinlap.normalise import matching_key, repair_text
-from tinlap.pipeline import sentence_rejections
-from tinlap.verify import PairScores
+from tinlap.core.clean import clean
+from tinlap.core.normalise import matching_key, repair_text
+from tinlap.core.sentences import coverage, sentence_keys
+from tinlap.core.verify import PairScores
+from tinlap.engines.inmemory import sentence_rejections
 
 QUOTE = (
     "Khi chấm thi không quy tròn điểm từng bài thi, việc quy tròn do máy tính tự động thực "

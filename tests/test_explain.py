@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from helpers import SEED_CLEAN, SEED_SCRAPE, run, write_txt_folder
 
-from tinlap.cli import main
+from tinlap.apps.cli import main
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "news.jsonl"
 _VOCABULARY = (
@@ -117,7 +117,7 @@ def check(value: Any, schema: Any, where: str = "$") -> None:
 def test_json_schema(seeds_dir: Path) -> None:
     out = explain(seeds_dir / SEED_SCRAPE, seeds_dir / SEED_CLEAN)
     check(out, SCHEMA)
-    assert out["schema"] == "tinlap.explain/1" and out["recorded"] is None
+    assert out["schema"] == "tinlap.apps.explain/1" and out["recorded"] is None
     for side in ("a", "b"):
         doc = out[side]
         spans = sorted(doc["shared"] + doc["only"])

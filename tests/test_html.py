@@ -1,4 +1,4 @@
-"""HTML input: extraction (tinlap.html), .html files and --html-field through read.py and the CLI.
+"""HTML input: extraction (tinlap.io.html), .html files and --html-field through read and the CLI.
 
 Every page is written by the tests themselves: a site's chrome (menu, related links, footer)
 around an article (title + paragraphs), plain or gzipped, plus each kind of bad page.
@@ -17,10 +17,17 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from tinlap import html as tinlap_html
-from tinlap.cli import main
-from tinlap.html import Extracted, ExtractionTimeout, Page, extract, extract_bounded, page_records
-from tinlap.read import FORMATS, InputError, discover, read_all, read_source
+from tinlap.apps.cli import main
+from tinlap.io import html as tinlap_html
+from tinlap.io.html import (
+    Extracted,
+    ExtractionTimeout,
+    Page,
+    extract,
+    extract_bounded,
+    page_records,
+)
+from tinlap.io.read import FORMATS, InputError, discover, read_all, read_source
 from tinlap.records import ProblemLog, Record
 
 pytest.importorskip("trafilatura")

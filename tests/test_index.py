@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 from helpers import load, run, seed_texts, vntc_head, write_jsonl
 
-from tinlap.cli import main
-from tinlap.index import (
+from tinlap.apps.cli import main
+from tinlap.index.store import (
     DB_NAME,
     Index,
     IndexBusyError,
@@ -208,11 +208,11 @@ def test_serve_without_token_is_a_usage_error(
 
 _CRASHING_ADD = """
 import sys
-import tinlap.index
-from tinlap.index import Index
+import tinlap.index.store
+from tinlap.index.store import Index
 from tinlap.records import Record
 
-tinlap.index._CHUNK = 100  # documents are written into the open transaction chunk by chunk
+tinlap.index.store._CHUNK = 100  # documents are written into the open transaction chunk by chunk
 index = Index(sys.argv[1])
 index.add([("first", sys.argv[2])])
 print("committed", flush=True)

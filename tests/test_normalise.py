@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinlap.normalise import TokenBatch, Tokeniser, matching_key, repair_text, token_hash
+from tinlap.core.normalise import TokenBatch, Tokeniser, matching_key, repair_text, token_hash
 
 ZERO_WIDTH = ["\u200b", "\ufeff", "\u00ad", "\u200c", "\u200d", "\u2060"]
 SPACES = [

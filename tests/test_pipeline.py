@@ -1,4 +1,4 @@
-"""The whole dedup run (tinlap.pipeline.run_dedup) on real and generated corpora.
+"""The whole dedup run (tinlap.engines.inmemory.run_dedup) on real and generated corpora.
 
 Real data: the canonical seed pair hidden among VNTC distractors, and VNTC's own exact
 duplicates. Generated data (hypothesis): the output contract's invariants on small corpora
@@ -32,10 +32,10 @@ from helpers import (
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tinlap.clean import Cleaner
-from tinlap.cluster import KEEP_POLICIES
 from tinlap.config import DedupConfig
-from tinlap.normalise import matching_key, repair_text
+from tinlap.core.clean import Cleaner
+from tinlap.core.decide import KEEP_POLICIES
+from tinlap.core.normalise import matching_key, repair_text
 
 # ------------------------------------------------------------------------- the canonical pair
 

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from tinlap.read import InputError, Source, discover, read_all, read_source
+from tinlap.io.read import InputError, Source, discover, read_all, read_source
 from tinlap.records import ProblemLog, Record
 
 

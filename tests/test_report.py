@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 from helpers import SEED_CLEAN, SEED_SCRAPE, run, write_jsonl
 
-from tinlap.cli import main
+from tinlap.apps.cli import main
+from tinlap.apps.report import PAGE_SIZE, write_report
+from tinlap.apps.retrieve import DedupOutput, OutputError
 from tinlap.config import DedupConfig
-from tinlap.pipeline import CLUSTER_SCHEMA
-from tinlap.report import PAGE_SIZE, write_report
-from tinlap.retrieve import DedupOutput, OutputError
+from tinlap.engines.inmemory import CLUSTER_SCHEMA
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "news.jsonl"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -232,8 +232,8 @@ def synthetic_output(folder: Path, clusters: int, texts_for: int = 3) -> Path:
 _MEASURE = """
 import re, sys
 from pathlib import Path
-from tinlap.report import write_report
-from tinlap.retrieve import DedupOutput
+from tinlap.apps.report import write_report
+from tinlap.apps.retrieve import DedupOutput
 
 def peak_kib():  # VmHWM: this process's own peak (getrusage's ru_maxrss counts the parent's)
     return int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text()).group(1))

@@ -22,8 +22,8 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from test_index import OTHER, STORY, STORY_WRAPPED, THIRD  # noqa: E402
 
-from tinlap.index import Index, IndexSettings  # noqa: E402
-from tinlap.service import create_app  # noqa: E402
+from tinlap.apps.service import create_app  # noqa: E402
+from tinlap.index.store import Index, IndexSettings  # noqa: E402
 
 TOKEN = "test-token-5a1f"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

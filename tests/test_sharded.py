@@ -22,11 +22,11 @@ import pytest
 from helpers import vntc_exact_sample, write_jsonl
 
 from tinlap.config import DedupConfig
-from tinlap.pipeline import run_dedup
+from tinlap.engines.inmemory import run_dedup
+from tinlap.engines.sharded import RunError, ShardedOptions, run_sharded
+from tinlap.engines.stages.ingest import BadShard
+from tinlap.io.storage import Storage
 from tinlap.records import ProblemLog
-from tinlap.sharded import RunError, ShardedOptions, run_sharded
-from tinlap.stages.ingest import BadShard
-from tinlap.storage import Storage
 
 TINY = 400 * 2**20  # per worker: 16 MiB for data, ~600 documents a shard, many partitions
 
@@ -125,7 +125,7 @@ def test_finished_tasks_are_reused_and_not_run_again(
     first = sharded(corpus, tmp_path / "a", work=work, keep_work=True)
     assert all(t["reused"] == 0 for t in first["execution"]["tasks"].values())
 
-    from tinlap.stages import runner
+    from tinlap.engines.stages import runner
 
     def refuse(*args: Any) -> dict[str, Any]:
         raise AssertionError("a finished task ran again")
@@ -186,7 +186,7 @@ def test_a_different_command_does_not_reuse_the_work(corpus: list[Path], tmp_pat
 
 
 def _fail_in_stage(corpus: list[Path], out: Path, work: str, stage: str) -> None:
-    from tinlap.stages import runner
+    from tinlap.engines.stages import runner
 
     fn, count = runner.STAGES[stage]
 
@@ -224,7 +224,7 @@ def test_a_full_disk_names_the_stage_and_keeps_finished_work(
 def test_a_bad_shard_stops_the_run_or_is_skipped_and_listed(
     corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tinlap.stages import ingest
+    from tinlap.engines.stages import ingest
 
     real_read = ingest.read_source
 
@@ -296,7 +296,7 @@ def test_s3_storage_through_a_local_moto_server(
 
 # ---------------------------------------------------------------------- killed and resumed
 
-CLI = [sys.executable, "-c", "import sys; from tinlap.cli import main; sys.exit(main())", "dedup"]
+CLI = [sys.executable, "-m", "tinlap", "dedup"]
 
 
 def start_until(args: list[str], marker: Path) -> subprocess.Popen[str]:

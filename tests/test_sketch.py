@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinlap.normalise import TokenBatch, Tokeniser, matching_key
-from tinlap.sketch import _PAD, _POLY, EMPTY, ShingleSets, exact_keys, minhash, shingle_sets
+from tinlap.core.normalise import TokenBatch, Tokeniser, matching_key
+from tinlap.core.sketch import _PAD, _POLY, EMPTY, ShingleSets, exact_keys, minhash, shingle_sets
 
 MASK = (1 << 64) - 1
 

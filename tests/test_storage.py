@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from tinlap.storage import CorruptIntermediate, Storage, StorageError, producer_of
+from tinlap.io.storage import CorruptIntermediate, Storage, StorageError, producer_of
 
 
 def table(n: int = 5000) -> pa.Table:

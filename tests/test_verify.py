@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinlap.sketch import ShingleSets
-from tinlap.verify import PairScores, verify
+from tinlap.core.sketch import ShingleSets
+from tinlap.core.verify import PairScores, verify
 
 
 def shingle_set_of(sets: Sequence[set[int]]) -> ShingleSets:

@@ -1,4 +1,4 @@
-"""WARC / WET input (tinlap.warc): records to documents, skipped records counted, bad archives.
+"""WARC / WET input (tinlap.io.warc): records to documents, skipped records counted, bad archives.
 
 The archives are written by the tests with warcio's writer: HTML responses, a 404, a
 redirect, an image, requests, metadata, an HTML resource, WET conversions.
@@ -19,10 +19,10 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from tinlap import html as tinlap_html
-from tinlap import warc as tinlap_warc
-from tinlap.cli import main
-from tinlap.read import InputError, discover, read_all
+from tinlap.apps.cli import main
+from tinlap.io import html as tinlap_html
+from tinlap.io import warc as tinlap_warc
+from tinlap.io.read import InputError, discover, read_all
 from tinlap.records import ProblemLog, Record
 
 pytest.importorskip("trafilatura")

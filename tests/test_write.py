@@ -10,10 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-import tinlap.write
-from tinlap.read import discover, read_all
+import tinlap.io.write
+from tinlap.io.read import discover, read_all
+from tinlap.io.write import KeptWriter, write_json_atomic, write_table_atomic
 from tinlap.records import ProblemLog, Record
-from tinlap.write import KeptWriter, write_json_atomic, write_table_atomic
 
 
 def read_back(path: Path, fmt: str | None = None) -> list[Record]:
@@ -122,7 +122,7 @@ def test_txt_refuses_writing_an_id_twice(tmp_path: Path) -> None:
 
 
 def test_parquet_schema_from_first_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tinlap.write, "_PARQUET_BATCH_ROWS", 2)
+    monkeypatch.setattr(tinlap.io.write, "_PARQUET_BATCH_ROWS", 2)
     records = [
         Record("1", "a", "p", 1, {"id": "1", "n": 1, "opt": None}),
         Record("2", "b", "p", 2, {"id": "2", "n": "two", "opt": None}),  # mixed -> strings
@@ -142,7 +142,7 @@ def test_parquet_schema_from_first_batch(tmp_path: Path, monkeypatch: pytest.Mon
 def test_parquet_incompatible_later_value_widens_the_column_to_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tinlap.write, "_PARQUET_BATCH_ROWS", 1)
+    monkeypatch.setattr(tinlap.io.write, "_PARQUET_BATCH_ROWS", 1)
     with KeptWriter(tmp_path, "parquet") as w:
         w.write(Record("1", "a", "p", 1, {"n": 1}), "a")
         w.write(Record("2", "b", "p", 2, {"n": "2"}), "b")  # castable: fine

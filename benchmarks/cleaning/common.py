@@ -16,9 +16,9 @@ import orjson
 import pyarrow.parquet as pq
 import zstandard
 
-from tinlap.normalise import Tokeniser, repair_text
-from tinlap.sketch import shingle_sets
-from tinlap.verify import verify
+from tinlap.core.normalise import Tokeniser, repair_text
+from tinlap.core.sketch import shingle_sets
+from tinlap.core.verify import verify
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "vntc.jsonl.zst"

@@ -38,7 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 from measure_child import machine_info, run_measured  # noqa: E402
 
 PYTHON = sys.executable
-TINLAP = [PYTHON, "-c", "import sys; from tinlap.cli import main; sys.exit(main())", "dedup"]
+TINLAP = [PYTHON, "-c", "import sys; from tinlap.apps.cli import main; sys.exit(main())", "dedup"]
 SOURCE = ROOT.parent / "shared" / "data" / "vntc.jsonl.zst"
 
 

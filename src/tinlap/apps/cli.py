@@ -1,0 +1,538 @@
+"""The ``tinlap`` command: ``dedup`` (find and remove copies), ``clean`` (boilerplate only),
+``explain`` (why two documents are copies) and ``report`` (an HTML report of a dedup output)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tinlap import __version__
+from tinlap.apps.cli_index import index as index_group
+from tinlap.apps.cli_index import serve
+from tinlap.apps.cli_options import Decorator, combine, matching_options, report_problems
+from tinlap.config import DedupConfig
+from tinlap.core.decide import KEEP_POLICIES
+from tinlap.io.read import FORMATS, InputError
+from tinlap.records import ProblemLog, StrictInputError
+
+_OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
+_DEFAULTS = DedupConfig()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tinlap")
+def main() -> None:
+    """Find the same text published many times and hand back a clean corpus.
+
+    \b
+    Start with:
+      tinlap dedup crawl.jsonl.zst --output out/
+    then read out/summary.json (counts, problems, settings), out/clusters.parquet (which
+    document copies which, with exact scores) and the kept corpus (out/kept.jsonl,
+    out/kept.parquet or out/kept/, in the input's format).
+    """
+
+
+_input_options = combine(
+    click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+    click.option(
+        "--format",
+        "input_format",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="Force the input format instead of detecting it from each file name.",
+    ),
+    click.option("--text-field", default="text", show_default=True, help="Field holding the text."),
+    click.option(
+        "--id-field",
+        default="id",
+        show_default=True,
+        help="Field holding the document id (missing: FILE:LINE).",
+    ),
+    click.option(
+        "--html-field",
+        default=None,
+        help="JSONL/Parquet field holding HTML: the text is the page's extracted main text "
+        "(needs the html extra: pip install 'tinlap[html]').",
+    ),
+)
+
+_cleaning_options = combine(
+    click.option(
+        "--source-field",
+        default=None,
+        help="Field naming each record's site, for learned boilerplate "
+        "[default: a url field's host, else a source field, else the .txt folder or input file].",
+    ),
+    click.option(
+        "--no-learn",
+        "no_learn",
+        is_flag=True,
+        help="Skip the first pass that learns each site's recurring lines (menus, footers).",
+    ),
+    click.option(
+        "--boilerplate-min-docs",
+        type=click.IntRange(2),
+        default=_DEFAULTS.boilerplate_min_docs,
+        show_default=True,
+        help="A learned boilerplate line recurs in at least this many pages of its site...",
+    ),
+    click.option(
+        "--boilerplate-fraction",
+        type=click.FloatRange(0, 1, min_open=True),
+        default=_DEFAULTS.boilerplate_fraction,
+        show_default=True,
+        help="...and in at least this share of them.",
+    ),
+)
+
+_run_options = combine(
+    click.option(
+        "--keep-original-text",
+        is_flag=True,
+        help="Write documents with their original text instead of the cleaned text.",
+    ),
+    click.option(
+        "--output-format",
+        type=click.Choice(_OUTPUT_FORMATS),
+        default=None,
+        help="Format of the output corpus (default: the first input's format; jsonl for "
+        "html and warc input).",
+    ),
+    click.option(
+        "-j",
+        "--workers",
+        type=click.IntRange(1),
+        default=os.cpu_count() or 1,
+        show_default="all cores",
+        help="Worker processes for reading, cleaning and sketching.",
+    ),
+    click.option(
+        "--batch-size",
+        type=click.IntRange(1),
+        default=_DEFAULTS.batch_size,
+        show_default=True,
+        help="Documents per worker task.",
+    ),
+    click.option(
+        "--strict", is_flag=True, help="Stop at the first input error instead of skipping it."
+    ),
+    click.option("-q", "--quiet", is_flag=True, help="No progress bars or report on stderr."),
+)
+
+
+def _size(value: str | int) -> int:
+    """Bytes from '4G', '512M', '1.5GiB' or a plain number."""
+    if isinstance(value, int):
+        return value
+    text = value.strip().upper().removesuffix("IB").removesuffix("B")
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in "KMGT" and text[-1:] else text
+    try:
+        return int(float(number) * scale)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a size such as 4G or 512M") from None
+
+
+_scale_options = combine(
+    click.option(
+        "--work",
+        default=None,
+        metavar="ROOT",
+        help="Where the stages keep their files: a folder or an object store URL such as "
+        "s3://bucket/prefix (pip install 'tinlap[s3]') [default: OUTPUT/.tinlap-work]. "
+        "If a run stops (killed, crashed, full disk), the same command again resumes from the "
+        "finished tasks.",
+    ),
+    click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        show_default=True,
+        help="local: a process pool on this machine, no server. ray: Ray Core tasks "
+        "(pip install 'tinlap[ray]'); the result is the same.",
+    ),
+    click.option(
+        "--ray-address",
+        default=None,
+        help="A running Ray cluster (auto, or ray://HOST:PORT) [default: start Ray locally]. "
+        "With a cluster, --work must be storage every node reaches (e.g. s3://).",
+    ),
+    click.option(
+        "--memory-limit",
+        default=None,
+        show_default="2G, or 640M per worker if more",
+        help="Memory for the whole run; each of the --workers tasks gets its share, and shard and "
+        "partition sizes follow from it. Only arrays of one entry per document grow beyond it.",
+    ),
+    click.option(
+        "--skip-bad-shards",
+        is_flag=True,
+        help="Go on without input files that cannot be read at all (listed in summary.json) "
+        "instead of stopping.",
+    ),
+    click.option(
+        "--components",
+        type=click.Choice(["union-find", "star"]),
+        default="union-find",
+        show_default=True,
+        help="How clusters are found among verified pairs: one task's numpy union-find (one "
+        "entry per document in a pair), or large-star/small-star rounds of tasks for graphs "
+        "beyond one machine. Same result.",
+    ),
+    click.option(
+        "--restart", is_flag=True, help="Discard the work of an earlier, unfinished run first."
+    ),
+    click.option("--keep-work", is_flag=True, help="Keep the stage files after a successful run."),
+    click.option(
+        "--in-memory",
+        is_flag=True,
+        help="Hold the whole corpus's sketches in memory instead of running stages: ~20%% "
+        "faster for corpora that fit, not resumable.",
+    ),
+)
+
+
+def _output_option(what: str) -> Decorator:
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(file_okay=False, path_type=Path),
+        required=True,
+        help=f"Folder for {what}.",
+    )
+
+
+@main.command()
+@_input_options
+@_output_option("clusters.parquet, summary.json and the kept corpus")
+@matching_options
+@click.option(
+    "--keep",
+    "keep_policy",
+    type=click.Choice(KEEP_POLICIES),
+    default="longest",
+    show_default=True,
+    help="Which document of a cluster stays: longest cleaned text, first in input, or smallest "
+    "id. Ties go to the smallest id.",
+)
+@click.option("--no-clean", is_flag=True, help="Match on the whole text, boilerplate included.")
+@click.option(
+    "--against",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="An index (tinlap index create): remove only the documents that copy indexed ones; "
+    "INPUT's documents are not compared with each other. Needs the index's settings.",
+)
+@_cleaning_options
+@_run_options
+@_scale_options
+def dedup(**options: Any) -> None:
+    """Remove exact, near-duplicate and contained copies from INPUT....
+
+    INPUT is a folder of .txt files (id = path inside the folder), a JSONL file (.jsonl,
+    .jsonl.gz, .jsonl.zst), a Parquet file, HTML pages (.html, .html.gz: pip install
+    'tinlap[html]'), WARC/WET files (pip install 'tinlap[warc]'), or a folder or glob of these.
+
+    \b
+    Writes to OUTPUT:
+      clusters.parquet  every document in a cluster of two or more: id, cluster_id (the kept
+                        document), kept, duplicate_of, jaccard, containment, reason
+                        (exact | near | contained)
+      kept.jsonl / kept.parquet / kept/   the corpus without its copies, in the input's format
+      summary.json      counts, input problems, the configuration, time per stage
+
+    Every candidate pair is verified on its exact shingle sets; a document is removed only for
+    a kept document it was verified against (no chains).
+
+    \b
+    Large corpora: the run is a sequence of stages whose tasks each hold one shard or
+    partition, sized by --memory-limit, and exchange files under --work. Killed, it resumes:
+      tinlap dedup crawl/ -o out/                        # killed halfway...
+      tinlap dedup crawl/ -o out/                        # ...goes on where it stopped
+      tinlap dedup crawl/ -o out/ --executor ray --ray-address auto --work s3://b/tmp
+    """
+    from functools import partial
+
+    from tinlap.engines.executors import ExecutorError
+    from tinlap.engines.inmemory import run_dedup
+    from tinlap.engines.sharded import RunError, ShardedOptions, run_sharded
+    from tinlap.engines.stages.ingest import BadShard
+    from tinlap.index.store import IndexProblem
+    from tinlap.io.storage import StorageError
+
+    against = options.pop("against")
+    scale = ShardedOptions(
+        work=options.pop("work"),
+        executor=options.pop("executor"),
+        ray_address=options.pop("ray_address"),
+        memory_limit=None if (limit := options.pop("memory_limit")) is None else _size(limit),
+        skip_bad_shards=options.pop("skip_bad_shards"),
+        restart=options.pop("restart"),
+        keep_work=options.pop("keep_work"),
+        components=options.pop("components"),
+    )
+    in_memory = options.pop("in_memory") or against is not None
+    if in_memory and (scale.executor != "local" or scale.work):
+        raise click.UsageError("--in-memory and --against run in one process: no --work, no ray")
+    runner = (
+        partial(run_dedup, against=against) if in_memory else partial(run_sharded, options=scale)
+    )
+    try:
+        summary, problems, output, quiet = _run(runner, options)
+    except (IndexProblem, RunError, StorageError, BadShard, ExecutorError) as err:
+        raise click.ClickException(str(err)) from None
+    if not quiet:
+        by_reason = summary["removed_by_reason"]
+        report_problems(problems, " (see summary.json)")
+        click.echo(
+            f"Read {summary['documents_read']} documents: kept {summary['documents_kept']}, "
+            f"removed {summary['documents_removed']} (exact {by_reason['exact']}, near "
+            f"{by_reason['near']}, contained {by_reason['contained']}) in {summary['clusters']} "
+            f"clusters -> {output}",
+            err=True,
+        )
+        execution = summary.get("execution")
+        if execution:
+            reused = sum(t["reused"] for t in execution["tasks"].values())
+            shards = execution["shards"]
+            kept = "kept" if execution["work_kept"] else "removed"
+            click.echo(
+                f"{shards} shard{'s' * (shards != 1)}; temporary files "
+                f"{execution['temporary_disk_bytes'] / 2**20:,.0f} MiB in {execution['storage']} "
+                f"({kept})" + (f"; {reused} tasks reused from an earlier run" if reused else ""),
+                err=True,
+            )
+
+
+@main.command()
+@_input_options
+@_output_option("the cleaned corpus, removed_lines.parquet and summary.json")
+@_cleaning_options
+@_run_options
+def clean(**options: Any) -> None:
+    """Remove boilerplate lines from every document of INPUT... (no deduplication).
+
+    Two passes: the first learns each site's recurring lines (menus, house bylines, footers:
+    lines on many of one site's pages), the second applies them together with the built-in
+    single-document rules (block headers such as "Tin liên quan" and the list after them,
+    "[Video]" tag lines, captions and credits, footers, share counters, markup debris). The
+    title line is kept unless it is itself site chrome; no document is ever emptied.
+
+    \b
+    Writes to OUTPUT:
+      kept.jsonl / kept.parquet / kept/   every document, cleaned, in the input's format
+      removed_lines.parquet  id, line (1-based), text, rule of every removed line
+      summary.json           lines removed per rule, what was learned, input problems, settings
+    """
+    from tinlap.engines.inmemory import run_clean
+
+    summary, problems, output, quiet = _run(run_clean, options)
+    if not quiet:
+        report_problems(problems, " (see summary.json)")
+        click.echo(
+            f"Cleaned {summary['documents_read']} documents: removed {summary['lines_removed']} "
+            f"lines ({', '.join(f'{k} {v}' for k, v in summary['lines_removed_by_rule'].items())})"
+            f" -> {output}",
+            err=True,
+        )
+
+
+def _run(
+    runner: Callable[..., dict[str, Any]], options: dict[str, Any]
+) -> tuple[dict[str, Any], ProblemLog, Path, bool]:
+    """Build the configuration from the options, run, and turn input errors into messages."""
+    inputs, output = list(options.pop("inputs")), options.pop("output")
+    quiet, strict = options.pop("quiet"), options.pop("strict")
+    options["clean"] = not options.pop("no_clean", False)
+    options["learn_boilerplate"] = not options.pop("no_learn")
+    options["output_text"] = "original" if options.pop("keep_original_text") else "cleaned"
+    try:
+        config = DedupConfig(**options)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+    problems = ProblemLog(strict=strict)
+    try:
+        summary = runner(inputs, output, config, quiet=quiet, problems=problems)
+    except (InputError, StrictInputError) as err:
+        raise click.ClickException(str(err)) from None
+    return summary, problems, output, quiet
+
+
+main.add_command(index_group)
+main.add_command(serve)
+
+_workers_option = click.option(
+    "-j",
+    "--workers",
+    type=click.IntRange(1),
+    default=os.cpu_count() or 1,
+    show_default="all cores",
+    help="Worker processes when the inputs must be read again (learned boilerplate).",
+)
+
+
+@main.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option(
+    "-d",
+    "--output-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="A dedup output folder: A and B are ids of its documents, found again in its inputs "
+    "and judged with its settings.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (schema tinlap.apps.explain/1).")
+@click.option(
+    "--color/--no-color", default=None, help="Colour the marks [default: when on a terminal]."
+)
+@click.option(
+    "--jaccard",
+    "jaccard_threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help=f"Near-duplicate threshold [default: the output's, else {_DEFAULTS.jaccard_threshold}].",
+)
+@click.option(
+    "--containment",
+    "containment_threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help=f"Containment threshold [default: the output's, else {_DEFAULTS.containment_threshold}].",
+)
+@click.option(
+    "--keep",
+    "keep_policy",
+    type=click.Choice(KEEP_POLICIES),
+    default=None,
+    help=f"Keep policy [default: the output's, else {_DEFAULTS.keep_policy}].",
+)
+@_workers_option
+def explain(
+    a: str,
+    b: str,
+    output_dir: Path | None,
+    as_json: bool,
+    color: bool | None,
+    workers: int,
+    **overrides: Any,
+) -> None:
+    """Why A and B are, or are not, copies: scores, decision, the two texts aligned.
+
+    A and B are text files (cleaned with the built-in rules), or, with --output-dir OUT, two
+    document ids of a dedup output: its inputs are read again (summary.json lists them) and
+    cleaned with its settings, so the scores are those in OUT/clusters.parquet. Try other
+    --jaccard / --containment / --keep values to see what they would change.
+
+    \b
+    Marks in each text (colours on a terminal; the brackets when piped):
+      [=...=]  shared with the other text (green)
+      {+...+}  only in this text (yellow)
+      [-...-]  line removed as boilerplate, with the rule that removed it (red, struck)
+    """
+    from dataclasses import replace
+
+    import orjson
+
+    from tinlap.apps.explain import explain as explain_pair
+    from tinlap.apps.explain import render, to_json
+    from tinlap.apps.retrieve import DedupOutput, OutputError, from_file
+
+    settings = {k: v for k, v in overrides.items() if v is not None}
+    recorded = None
+    if output_dir is None:
+        for name in (a, b):
+            if not Path(name).is_file():
+                raise click.UsageError(
+                    f"{name}: no such file (ids of a dedup output need --output-dir)"
+                )
+        docs = [from_file(Path(a)), from_file(Path(b))]
+        config = replace(_DEFAULTS, **settings)
+    else:
+        try:
+            output = DedupOutput.load(output_dir)
+        except OutputError as err:
+            raise click.ClickException(str(err)) from None
+        problems = ProblemLog()
+        found = {
+            d.id: d for d in output.find([a, b], workers=workers, quiet=False, problems=problems)
+        }
+        missing = [name for name in dict.fromkeys((a, b)) if name not in found]
+        if missing:
+            report_problems(problems, " (see summary.json)")
+            raise click.ClickException(
+                f"not found in the inputs of {output_dir}: {', '.join(missing)}"
+            )
+        docs = [found[a], found[b]]
+        config = replace(output.config, **settings)
+        rows = output.rows([a, b])
+        recorded = {"a": rows.get(a), "b": rows.get(b)}
+    result = explain_pair(docs[0], docs[1], config, recorded)
+    if as_json:
+        click.echo(orjson.dumps(to_json(result), option=orjson.OPT_INDENT_2).decode())
+    else:
+        use_color = sys.stdout.isatty() if color is None else color
+        click.echo(render(result, use_color), color=use_color)
+
+
+@main.command()
+@click.argument(
+    "output_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--to",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the report [default: OUT/report].",
+)
+@click.option(
+    "--max-details",
+    type=click.IntRange(0),
+    default=10_000,
+    show_default=True,
+    help="Clusters that get a side-by-side page (all of them in smaller outputs; else the "
+    "first ones of every list page).",
+)
+@_workers_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or message on stderr.")
+def report(output_dir: Path, to: Path | None, max_details: int, workers: int, quiet: bool) -> None:
+    """Write a static HTML report of the dedup output OUT; open REPORT/index.html from disk.
+
+    Totals and what each stage removed, the similarity of verified pairs and the cluster sizes
+    plotted against the thresholds, a searchable, paginated list of all clusters, and for
+    clusters with a page of their own the kept document beside each removed one: shared
+    passages highlighted, boilerplate struck out. One folder, no server, nothing from the
+    network. Texts come from reading OUT's inputs again (summary.json lists them).
+    """
+    from tinlap.apps.report import write_report
+    from tinlap.apps.retrieve import DedupOutput, OutputError
+
+    try:
+        output = DedupOutput.load(output_dir)
+    except OutputError as err:
+        raise click.ClickException(str(err)) from None
+    problems = ProblemLog()
+    target = to if to is not None else output_dir / "report"
+    try:
+        stats = write_report(
+            output, target, max_details=max_details, workers=workers, quiet=quiet, problems=problems
+        )
+    except OutputError as err:
+        raise click.ClickException(str(err)) from None
+    if not quiet:
+        report_problems(problems, " (see summary.json)")
+        click.echo(
+            f"Report of {stats.clusters} clusters ({stats.details} with their own page) -> "
+            f"{target / 'index.html'}",
+            err=True,
+        )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

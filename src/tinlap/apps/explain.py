@@ -1,0 +1,407 @@
+"""Why two documents are (or are not) copies: scores, the decision, and the texts aligned.
+
+Trust in a dedup run comes from seeing its reasons. ``explain`` scores a pair exactly as dedup
+verifies it (same cleaning, key tokens, shingles and ``verify``), takes the decision with the
+same code (``cluster.decide`` under the keep policy's ranking), and aligns the two cleaned
+texts (``align.py``), so every number and every mark can be checked against the text.
+
+JSON (``tinlap explain --json``; ``to_json``), schema ``tinlap.apps.explain/1``::
+
+    {
+      "schema": "tinlap.apps.explain/1",
+      "a": DOC, "b": DOC,
+      "scores": {"jaccard": float, "containment_a_in_b": float, "containment_b_in_a": float,
+                 "shared_shingles": int, "exact": bool, "candidate_probability": float},
+      "settings": {"shingle_size": int, "jaccard_threshold": float,
+                   "containment_threshold": float, "certain_containment": float,
+                   "min_sentence_coverage": float, "keep_policy": str, "bands": int,
+                   "rows": int, "clean": bool},
+      "decision": {"removed": str | null, "duplicate_of": str | null,
+                   "reason": "exact" | "near" | "contained" | null, "why": str},
+      "recorded": null | {"a": ROW | null, "b": ROW | null}
+    }
+    DOC = {"id": str, "where": str, "text": str, "key_tokens": int, "shingles": int,
+           "shared": [[start, end], ...], "only": [[start, end], ...],
+           "boilerplate": [{"line": int, "text": str, "rule": str}, ...]}
+    ROW = {"cluster_id": str, "kept": bool, "duplicate_of": str | null,
+           "jaccard": float | null, "containment": float | null, "reason": str | null}
+
+``text`` is the cleaned text that was matched; ``shared`` and ``only`` are [start, end)
+offsets in it (Python string indices, i.e. code points): the passages found in the other
+text, and those only in this one. ``boilerplate`` lists the input lines cleaning removed
+(1-based line numbers of the input text, as ``removed_lines.parquet`` gives them).
+``candidate_probability`` is the chance that LSH proposes a pair of this Jaccard in a corpus
+run, 1 − (1 − J^rows)^bands. ``recorded`` (ids of a dedup output only) holds the two ids' rows
+of ``clusters.parquet``; null for a document in no cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import click
+import numpy as np
+
+from tinlap.apps.retrieve import Document
+from tinlap.config import DedupConfig
+from tinlap.core.align import KeyTokens, Side, align_tokens, key_tokens
+from tinlap.core.decide import decide, policy_rank
+from tinlap.core.normalise import TokenBatch
+from tinlap.core.sentences import coverage
+from tinlap.core.sketch import exact_keys, shingle_sets
+from tinlap.core.verify import PairScores, verify
+from tinlap.engines.inmemory import sentence_rejections
+
+SCHEMA = "tinlap.apps.explain/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    jaccard: float
+    containment_a_in_b: float
+    containment_b_in_a: float
+    shared_shingles: int
+    shingles_a: int
+    shingles_b: int
+    exact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    removed: str | None
+    duplicate_of: str | None
+    reason: str | None
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    a: Document
+    b: Document
+    tokens_a: int
+    tokens_b: int
+    scores: Scores
+    decision: Decision
+    side_a: Side
+    side_b: Side
+    config: DedupConfig
+    recorded: dict[str, dict[str, Any] | None] | None = None
+
+
+def score(a: KeyTokens, b: KeyTokens, shingle_size: int) -> tuple[Scores, PairScores]:
+    """The pair's exact scores, computed by dedup's own shingling and verification."""
+    tokens = TokenBatch(
+        np.concatenate([a.hashes, b.hashes]), np.array([0, len(a), len(a) + len(b)], np.int64)
+    )
+    sets = shingle_sets(tokens, shingle_size)
+    pair = verify(sets, np.array([0]), np.array([1]))
+    keys = exact_keys(tokens)
+    size_a, size_b = (int(x) for x in sets.sizes)
+    scores = Scores(
+        float(pair.jaccard[0]),
+        float(pair.containment_a[0]),
+        float(pair.containment_b[0]),
+        int(pair.intersection[0]),
+        size_a,
+        size_b,
+        exact=size_a > 0 and bool((keys[0] == keys[1]).all()),
+    )
+    return scores, pair
+
+
+def explain(
+    a: Document,
+    b: Document,
+    config: DedupConfig,
+    recorded: dict[str, dict[str, Any] | None] | None = None,
+) -> Explanation:
+    """Score, decide and align documents ``a`` and ``b`` under ``config``."""
+    ta, tb = key_tokens(a.cleaned), key_tokens(b.cleaned)
+    scores, pair = score(ta, tb, config.shingle_size)
+    alignment = align_tokens(ta, tb, config.shingle_size)
+    return Explanation(
+        a,
+        b,
+        len(ta),
+        len(tb),
+        scores,
+        _decide(a, b, scores, pair, config),
+        alignment.a,
+        alignment.b,
+        config,
+        recorded,
+    )
+
+
+def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: DedupConfig) -> Decision:
+    """What dedup does with this pair once verified: ``cluster.decide`` on the pair itself."""
+    jt, ct = config.jaccard_threshold, config.containment_threshold
+    docs = (a, b)
+    rank = policy_rank(config.keep_policy, np.array([len(a.cleaned), len(b.cleaned)]), [a.id, b.id])
+    first, second = (0, 1) if rank[0] < rank[1] else (1, 0)
+    preference = _preference(docs[first], docs[second], config.keep_policy)
+    name = ("A", "B")
+    if not (s.shingles_a and s.shingles_b):
+        empty = name[0] if not s.shingles_a else name[1]
+        return Decision(None, None, None, f"{empty} has no words to match on: both stay.")
+    if s.exact:
+        loser, keeper = docs[second], docs[first]
+        why = (
+            f"Identical after normalisation (same matching key): {name[second]} is an exact copy "
+            f"and goes; {name[first]} stays ({preference})."
+        )
+        return Decision(loser.id, keeper.id, "exact", why)
+    rejected = sentence_rejections(pair, config, lambda _: {0: a.cleaned, 1: b.cleaned})
+    found = decide(pair, rank, jt, ct, rejected)
+    c = (s.containment_a_in_b, s.containment_b_in_a)
+    if found:
+        d = found[0]
+        if d.reason == "near":
+            why = (
+                f"Jaccard {s.jaccard:.3f} ≥ {jt}: near-duplicates, so one goes: "
+                f"{name[d.doc]}; {name[d.original]} stays ({preference})."
+            )
+        else:
+            why = (
+                f"Jaccard {s.jaccard:.3f} < {jt}, but {c[d.doc]:.1%} of {name[d.doc]}'s shingles "
+                f"are in {name[d.original]} (≥ {ct:.0%}): {name[d.doc]} is contained and goes; "
+                f"{name[d.original]} stays."
+            )
+        return Decision(docs[d.doc].id, docs[d.original].id, d.reason, why)
+    if rejected:
+        x, y = min(rejected)
+        share = coverage(docs[x].cleaned, docs[y].cleaned, config.shingle_size)
+        why = (
+            f"{name[x]} reaches a threshold against {name[y]} (Jaccard {s.jaccard:.3f}, "
+            f"containment {c[x]:.1%}), but only {share:.0%} of its sentence text is in "
+            f"{name[y]} (< {config.min_sentence_coverage:.0%}, checked below containment "
+            f"{config.certain_containment}): partial reuse, not a copy; both stay."
+        )
+    elif c[first] >= ct:
+        why = (
+            f"{name[first]} is contained in {name[second]} ({c[first]:.1%} ≥ {ct:.0%}), but the "
+            f"keep policy prefers {name[first]} ({preference}) and only the contained side may "
+            "go: both stay."
+        )
+    else:
+        why = (
+            f"Jaccard {s.jaccard:.3f} < {jt} and containment {c[0]:.1%} (A in B) / {c[1]:.1%} "
+            f"(B in A) < {ct:.0%}: not copies, both stay."
+        )
+    return Decision(None, None, None, why)
+
+
+def _preference(first: Document, second: Document, policy: str) -> str:
+    if policy == "longest":
+        if len(first.cleaned) == len(second.cleaned):
+            return "keep longest: equal length, smaller id"
+        return f"keep longest: {len(first.cleaned):,} vs {len(second.cleaned):,} characters"
+    if policy == "first":
+        return "keep first: earlier in the input"
+    return "keep id: smaller id"
+
+
+def candidate_probability(jaccard: float, bands: int, rows: int) -> float:
+    """Chance that LSH with ``bands`` × ``rows`` proposes a pair of this Jaccard."""
+    return 1.0 - (1.0 - jaccard**rows) ** bands
+
+
+# ------------------------------------------------------------------------------- the texts
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A run of one line: ``shared`` with the other text, ``only`` here, ``plain`` (spaces and
+    punctuation between the two), or a ``boilerplate`` line cleaning removed (``rule``)."""
+
+    kind: str
+    text: str
+    rule: str | None = None
+
+
+def lines(doc: Document, side: Side) -> list[list[Piece]]:
+    """The document as displayed: input lines in order, kept lines cut at the alignment's
+    spans, removed lines whole as boilerplate; runs of blank lines shown as one."""
+    removed = {r.line: r for r in doc.removed}
+    marks = sorted(
+        [(s, e, "shared") for s, e in side.shared] + [(s, e, "only") for s, e in side.only]
+    )
+    marked = _Marker(doc.cleaned, marks)
+    out: list[list[Piece]] = []
+    blank = False
+    for i, line in enumerate(doc.text.split("\n")):
+        body = line.strip()
+        if i in removed:
+            out.append([Piece("boilerplate", body, removed[i].rule)])
+        elif not body:
+            blank = bool(out)
+        else:
+            if blank:
+                out.append([])
+                blank = False
+            out.append(marked.line(body))
+    return out
+
+
+class _Marker:
+    """Cuts kept lines, found in order in the cleaned text, at the alignment's spans."""
+
+    def __init__(self, cleaned: str, marks: list[tuple[int, int, str]]) -> None:
+        self.cleaned = cleaned
+        self.marks = marks
+        self.pos = 0  # where the next kept line is searched in the cleaned text
+        self.next = 0  # first mark that may still overlap what follows
+
+    def line(self, body: str) -> list[Piece]:
+        start = self.cleaned.find(body, self.pos)
+        if start < 0:  # cannot happen for a cleaner's output; show the line unmarked
+            return [Piece("plain", body)]
+        end = start + len(body)
+        self.pos = end
+        return list(self._pieces(start, end))
+
+    def _pieces(self, start: int, end: int) -> Iterator[Piece]:
+        while self.next < len(self.marks) and self.marks[self.next][1] <= start:
+            self.next += 1
+        at = start
+        for s, e, kind in self.marks[self.next :]:
+            if s >= end:
+                break
+            s, e = max(s, start), min(e, end)
+            if s > at:
+                yield Piece("plain", self.cleaned[at:s])
+            yield Piece(kind, self.cleaned[s:e])
+            at = e
+        if at < end:
+            yield Piece("plain", self.cleaned[at:end])
+
+
+# ------------------------------------------------------------------------------- rendering
+
+
+def to_json(x: Explanation) -> dict[str, Any]:
+    """The explanation as the documented JSON object (see the module docstring)."""
+    s, c = x.scores, x.config
+    return {
+        "schema": SCHEMA,
+        "a": _doc_json(x.a, x.side_a, x.tokens_a, s.shingles_a),
+        "b": _doc_json(x.b, x.side_b, x.tokens_b, s.shingles_b),
+        "scores": {
+            "jaccard": s.jaccard,
+            "containment_a_in_b": s.containment_a_in_b,
+            "containment_b_in_a": s.containment_b_in_a,
+            "shared_shingles": s.shared_shingles,
+            "exact": s.exact,
+            "candidate_probability": candidate_probability(s.jaccard, c.bands, c.rows),
+        },
+        "settings": {
+            "shingle_size": c.shingle_size,
+            "jaccard_threshold": c.jaccard_threshold,
+            "containment_threshold": c.containment_threshold,
+            "certain_containment": c.certain_containment,
+            "min_sentence_coverage": c.min_sentence_coverage,
+            "keep_policy": c.keep_policy,
+            "bands": c.bands,
+            "rows": c.rows,
+            "clean": c.clean,
+        },
+        "decision": {
+            "removed": x.decision.removed,
+            "duplicate_of": x.decision.duplicate_of,
+            "reason": x.decision.reason,
+            "why": x.decision.why,
+        },
+        "recorded": x.recorded,
+    }
+
+
+def _doc_json(doc: Document, side: Side, tokens: int, shingles: int) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "where": doc.where,
+        "text": doc.cleaned,
+        "key_tokens": tokens,
+        "shingles": shingles,
+        "shared": [list(span) for span in side.shared],
+        "only": [list(span) for span in side.only],
+        "boilerplate": [{"line": r.line + 1, "text": r.text, "rule": r.rule} for r in doc.removed],
+    }
+
+
+_PLAIN_MARKS = {"shared": ("[=", "=]"), "only": ("{+", "+}"), "boilerplate": ("[-", "-]")}
+_STYLES: dict[str, dict[str, Any]] = {
+    "shared": {"fg": "green"},
+    "only": {"fg": "yellow", "bold": True},
+    "boilerplate": {"fg": "red", "dim": True, "strikethrough": True},
+}
+
+
+def render(x: Explanation, color: bool) -> str:
+    """The explanation for a terminal: coloured marks, or ``[=…=]`` ``{+…+}`` ``[-…-]`` marks
+    when ``color`` is off (piped output stays readable and greppable)."""
+    s, c, d = x.scores, x.config, x.decision
+
+    def mark(kind: str, text: str) -> str:
+        if kind == "plain" or not text:
+            return text
+        if color:
+            return click.style(text, **_STYLES[kind])
+        left, right = _PLAIN_MARKS[kind]
+        return f"{left}{text}{right}"
+
+    def bold(text: str) -> str:
+        return click.style(text, bold=True) if color else text
+
+    out = [
+        f"A  {x.a.id}  ({x.a.where}; {len(x.a.cleaned):,} characters, "
+        f"{len(x.a.removed)} boilerplate lines)",
+        f"B  {x.b.id}  ({x.b.where}; {len(x.b.cleaned):,} characters, "
+        f"{len(x.b.removed)} boilerplate lines)",
+        "",
+        f"  Jaccard              {s.jaccard:.3f}   near-duplicates at ≥ {c.jaccard_threshold}",
+        f"  containment A in B   {s.containment_a_in_b:.3f}   contained at ≥ "
+        f"{c.containment_threshold}",
+        f"  containment B in A   {s.containment_b_in_a:.3f}",
+        f"  shared shingles      {s.shared_shingles:,} of {s.shingles_a:,} (A) and "
+        f"{s.shingles_b:,} (B), word {c.shingle_size}-grams",
+        f"  LSH would propose it with probability "
+        f"{candidate_probability(s.jaccard, c.bands, c.rows):.3f} ({c.bands} × {c.rows})",
+        "",
+    ]
+    if d.removed is None:
+        out.append(bold("Decision: both stay."))
+    else:
+        which = "A" if d.removed == x.a.id else "B"
+        out.append(bold(f"Decision: remove {which} ({d.reason} copy of {d.duplicate_of})."))
+    out.append(f"  {d.why}")
+    if x.recorded is not None:
+        for which in ("A", "B"):
+            out.append(f"  In the dedup output, {which} {_recorded(x.recorded[which.lower()])}.")
+    legend = " ".join(
+        mark(kind, label)
+        for kind, label in (
+            ("shared", "shared with the other text"),
+            ("only", "only in this text"),
+            ("boilerplate", "removed as boilerplate"),
+        )
+    )
+    for which, doc, side in (("A", x.a, x.side_a), ("B", x.b, x.side_b)):
+        out += ["", bold(f"── {which}: {doc.id} ──") + "   " + legend]
+        for pieces in lines(doc, side):
+            text = "".join(mark(p.kind, p.text) for p in pieces)
+            rule = pieces[0].rule if pieces and pieces[0].kind == "boilerplate" else None
+            out.append(f"{text}  ({rule})" if rule else text)
+    return "\n".join(out)
+
+
+def _recorded(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return "is in no cluster (kept, no copy found)"
+    if row["kept"]:
+        return "is kept, the original of its cluster"
+    return (
+        f"was removed as a {row['reason']} copy of {row['duplicate_of']} "
+        f"(Jaccard {row['jaccard']:.3f}, containment {row['containment']:.3f})"
+    )

@@ -1,0 +1,335 @@
+"""Boilerplate learned from the corpus: lines that recur across many documents of one source.
+
+Single-document rules catch the usual headers; every site also has chrome of its own (menus,
+house bylines, cookie notices, footers) that repeats across its pages. A first pass counts, per
+source (site), in how many documents each normalised line occurs; a line seen in at least
+``threshold(n)`` of the source's ``n`` documents is chrome there:
+
+    threshold(n) = max(min_docs, ceil(fraction * n))
+
+so a line must recur both absolutely (``min_docs``, default 5: a story reposted twice on one
+site is not chrome) and relatively (``fraction``, default 2%: on a 100k-page site, 2,000 pages).
+Pages are counted as *distinct articles*, not as documents: chrome is what a site puts around
+different articles, so each page counts once per article fingerprint (the key of its longest
+line, almost always body text). A story the site published six times under six URLs counts
+once, and its paragraphs stay; copies are dedup's business, not the cleaner's.
+A one-word line ("Video", but also a table header such as "Đội") must reach 20% of the pages,
+and lines with no letter (numbers, table cells) or over 300 characters are never chrome. A
+source with fewer than 20 documents learns nothing: so few pages say nothing about a template.
+
+Unlike CCNet, which drops every repeated line including its first occurrence, a page's head
+(the lines before its first body paragraph) loses only lines that sit in the head of many pages
+(site name, menu): a page's title that shows up in other pages' "related" lists is removed from
+those lists, not from its own page. Chrome also has a place: before the article body,
+after it, or as a block inside it; a lone recurring line between two paragraphs (a Q&A
+"Trả lời:", a recipe's "Nguyên liệu:") is the article's own format and stays. And a document
+is never emptied: if every line but the title would go (a page that is itself a copy of
+another), nothing goes.
+
+Memory is bounded for any corpus size: lines are counted in a count-min sketch (fixed size),
+and only the lines whose sketch estimate reaches the threshold are counted exactly, in a second
+look at the per-batch line keys (kept on disk, 8 bytes per distinct line per document).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import xxhash
+
+from tinlap.core.sketch import mix64
+from tinlap.records import Record
+
+RULE = "learned_boilerplate"
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+MIN_SOURCE_DOCS = 20  # fewer pages than this say nothing about a site's template
+MAX_LINE_CHARS = 300  # chrome is short; skipping long lines keeps both passes cheap
+SINGLE_WORD_FRACTION = 0.2  # a one-word line ("Video", "Đội") must be on 20% of a site's pages
+
+
+def line_key(line: str) -> tuple[int, bool] | None:
+    """64-bit key of a line that may be chrome, and whether it is a single word; else None.
+
+    Case folded and whitespace collapsed, digits kept (callers pass NFC text). Lines longer
+    than ``MAX_LINE_CHARS`` and lines without a letter (numbers, table cells such as "10") are
+    never chrome.
+    """
+    if len(line) > MAX_LINE_CHARS:
+        return None
+    words = line.casefold().split()
+    if not words or not _LETTER.search(line):
+        return None
+    return xxhash.xxh3_64_intdigest(" ".join(words).encode("utf-8")), len(words) == 1
+
+
+def source_of(record: Record, source_field: str | None) -> str:
+    """The site a document belongs to, for per-source counting.
+
+    In order: ``source_field`` if given, else a ``url`` field's host, else a ``source`` field,
+    else the folder of a .txt document's id, else the input file.
+    """
+    fields = record.fields or {}
+    for name in (source_field, "url", "source"):
+        if name and fields.get(name) not in (None, ""):
+            value = str(fields[name])
+            if name == "url" or "://" in value:
+                host = urlsplit(value).hostname
+                if host:
+                    return host.removeprefix("www.")
+            return value
+    if record.fields is None and "/" in record.id:  # a .txt document: its folder
+        return record.id.rsplit("/", 1)[0]
+    return record.path
+
+
+@dataclass(slots=True)
+class DocLines:
+    """The distinct line keys of a batch of documents (for the learning pass)."""
+
+    sources: list[str]
+    keys: np.ndarray  # uint64, per-source combined keys; each document's keys are distinct
+    single: np.ndarray  # bool: the line is a single word (must recur more to count as chrome)
+    head: np.ndarray  # bool: the line came before the document's first body paragraph
+    fingerprints: np.ndarray  # uint64: the article fingerprint of the document owning each key
+    owners: np.ndarray  # int64: which document of the batch each key belongs to
+
+
+def doc_lines(texts: Sequence[str], sources: Sequence[str]) -> DocLines:
+    """Line keys of a batch: the per-document work of the learning pass."""
+    keys: list[int] = []
+    single: list[bool] = []
+    head: list[bool] = []
+    owners: list[int] = []
+    fingerprint = np.zeros(len(texts), dtype=np.uint64)
+    for i, text in enumerate(texts):
+        seen: set[int] = set()
+        lines = text.split("\n")
+        longest = max(lines, key=len, default="")
+        fingerprint[i] = xxhash.xxh3_64_intdigest(longest.encode("utf-8"))
+        in_head = True
+        for line in lines:
+            if not line.strip():
+                continue
+            in_head = in_head and not _is_body(line)
+            found = line_key(line)
+            if found is not None and found[0] not in seen:
+                seen.add(found[0])
+                keys.append(found[0])
+                single.append(found[1])
+                head.append(in_head)
+                owners.append(i)
+    owner_arr = np.asarray(owners, dtype=np.int64)
+    src = np.array([xxhash.xxh3_64_intdigest(s.encode("utf-8")) for s in sources], dtype=np.uint64)
+    return DocLines(
+        list(sources),
+        _combine_per_doc(np.asarray(keys, dtype=np.uint64), src[owner_arr]),
+        np.asarray(single, dtype=bool),
+        np.asarray(head, dtype=bool),
+        fingerprint[owner_arr],
+        owner_arr,
+    )
+
+
+def _combine_per_doc(keys: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    return mix64(keys ^ mix64(sources))
+
+
+class CountMinSketch:
+    """Fixed-size approximate counter (never under-counts): memory does not grow with the corpus."""
+
+    def __init__(self, width_bits: int = 22, depth: int = 4) -> None:
+        self.width_mask = np.uint64((1 << width_bits) - 1)
+        self.table = np.zeros((depth, 1 << width_bits), dtype=np.uint32)
+        self.seeds = [
+            np.uint64(0x9E3779B97F4A7C15 * (r + 1) & 0xFFFFFFFFFFFFFFFF) for r in range(depth)
+        ]
+
+    def _slots(self, keys: np.ndarray, row: int) -> np.ndarray:
+        return (mix64(keys ^ self.seeds[row]) & self.width_mask).astype(np.int64)
+
+    def add(self, keys: np.ndarray) -> None:
+        for row in range(len(self.seeds)):
+            np.add.at(self.table[row], self._slots(keys, row), 1)
+
+    def estimate(self, keys: np.ndarray) -> np.ndarray:
+        est = np.full(len(keys), np.iinfo(np.uint32).max, dtype=np.uint32)
+        for row in range(len(self.seeds)):
+            np.minimum(est, self.table[row][self._slots(keys, row)], out=est)
+        return est
+
+
+@dataclass(slots=True)
+class ChromeModel:
+    """What the learning pass found: chrome line keys per source, and how it decided."""
+
+    min_docs: int = 5
+    fraction: float = 0.02
+    docs_per_source: Counter[str] = field(default_factory=Counter)
+    chrome: frozenset[int] = frozenset()  # combined (source, line) keys
+    head_chrome: frozenset[int] = frozenset()  # chrome that also sits in the head of many pages
+
+    def rule_for(self, source: str) -> LearnedRule:
+        return LearnedRule(self, xxhash.xxh3_64_intdigest(source.encode("utf-8")))
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "min_docs": self.min_docs,
+            "fraction": self.fraction,
+            "sources": len(self.docs_per_source),
+            "chrome_lines": len(self.chrome),
+            "head_chrome_lines": len(self.head_chrome),
+        }
+
+
+class LearnedRule:
+    """The line rule that applies a ``ChromeModel`` to one document of a known source."""
+
+    name = RULE
+    may_drop_title = True
+
+    def __init__(self, model: ChromeModel, source_hash: int) -> None:
+        self.model = model
+        self.source = np.uint64(source_hash)
+
+    def mark(self, lines: Sequence[str], dropped: list[str | None]) -> None:
+        idx = [i for i, s in enumerate(lines) if s]
+        if not idx or not self.model.chrome:
+            return
+        found = [line_key(lines[i]) for i in idx]
+        keys = np.array([f[0] if f else 0 for f in found], dtype=np.uint64)
+        combined = _combine_per_doc(keys, np.full(len(keys), self.source, dtype=np.uint64))
+        hits = [
+            f is not None and k in self.model.chrome
+            for f, k in zip(found, combined.tolist(), strict=True)
+        ]
+        # In the head (before the first body paragraph) only the site's head chrome goes: the
+        # page's own title stays even when other pages list it in their "most read" boxes.
+        body = [i for i, hit in zip(idx, hits, strict=True) if not hit and _is_body(lines[i])]
+        body_start = body[0] if body else len(lines)
+        head_chrome = self.model.head_chrome
+        hits = [
+            hit and (i > body_start or k in head_chrome)
+            for i, hit, k in zip(idx, hits, combined.tolist(), strict=True)
+        ]
+        hits = _at_the_edges(lines, idx, hits, dropped)
+        remaining = [i for i, hit in zip(idx, hits, strict=True) if not hit and dropped[i] is None]
+        if not remaining or (len(remaining) == 1 and not _is_body(lines[remaining[0]])):
+            return  # nothing but a title would be left: the page is a copy, not chrome
+        for i, hit in zip(idx, hits, strict=True):
+            if hit and dropped[i] is None:
+                dropped[i] = self.name
+
+
+BODY_WORDS = 15  # a line this long that is not chrome is article text
+
+
+_SENTENCE_CLOSERS = tuple('.!?…"”»)')
+
+
+def _is_body(line: str) -> bool:
+    """A paragraph of the article: long, and ending like a sentence (a long menu does not)."""
+    return line.rstrip().endswith(_SENTENCE_CLOSERS) and len(line.split()) >= BODY_WORDS
+
+
+def _at_the_edges(
+    lines: Sequence[str], idx: list[int], hits: list[bool], dropped: list[str | None]
+) -> list[bool]:
+    """Keep only the hits that sit where chrome sits: before the article body, after it, or in
+    a block of chrome inside it. A lone recurring line between two paragraphs is the article's
+    own format (a Q&A "Trả lời:", a recipe's "Nguyên liệu:", a table header), not site chrome.
+    """
+    body = [
+        i
+        for i, hit in zip(idx, hits, strict=True)
+        if not hit and dropped[i] is None and _is_body(lines[i])
+    ]
+    if not body:
+        return hits
+    first, last = body[0], body[-1]
+    out = list(hits)
+    for k, i in enumerate(idx):
+        if not hits[k] or not first < i < last:
+            continue
+        neighbours = [idx[m] for m in (k - 1, k + 1) if 0 <= m < len(idx)]
+        in_block = any(hits[idx.index(j)] or dropped[j] is not None for j in neighbours)
+        out[k] = in_block
+    return out
+
+
+class ChromeLearner:
+    """Builds a ``ChromeModel`` from batches of ``DocLines``, spilling keys to ``work``."""
+
+    def __init__(self, work: Path, min_docs: int = 5, fraction: float = 0.02) -> None:
+        self.work = work
+        self.model = ChromeModel(min_docs=min_docs, fraction=fraction)
+        self.sketch = CountMinSketch()
+        self._spills: list[Path] = []
+
+    def add(self, batch: DocLines) -> None:
+        self.sketch.add(batch.keys)
+        self.model.docs_per_source.update(batch.sources)
+        path = self.work / f"lines-{len(self._spills):07d}.npz"
+        sources = np.array(batch.sources, dtype=object)
+        np.savez(
+            path,
+            keys=batch.keys,
+            single=batch.single,
+            head=batch.head,
+            fingerprints=batch.fingerprints,
+            src=sources[batch.owners].astype(str),
+        )
+        self._spills.append(path)
+
+    def finish(self) -> ChromeModel:
+        """Exact counts of distinct articles for the sketch's candidates, then the thresholds."""
+        pairs: list[np.ndarray] = []
+        head_pairs: list[np.ndarray] = []
+        need: dict[int, int] = {}
+        for path in self._spills:
+            with np.load(path, allow_pickle=False) as data:
+                keys, single, head = data["keys"], data["single"], data["head"]
+                src, fingerprints = data["src"], data["fingerprints"]
+            n_docs = np.array([self.model.docs_per_source[s] for s in src.tolist()], dtype=np.int64)
+            thresholds = np.maximum(self.model.min_docs, np.ceil(self.model.fraction * n_docs))
+            strict = np.ceil(SINGLE_WORD_FRACTION * n_docs)
+            thresholds = np.where(single, np.maximum(thresholds, strict), thresholds)
+            # A source too small to tell a template from chance learns nothing.
+            thresholds = np.where(n_docs < MIN_SOURCE_DOCS, 1 << 62, thresholds).astype(np.int64)
+            candidate = self.sketch.estimate(keys) >= thresholds
+            need.update(zip(keys[candidate].tolist(), thresholds[candidate].tolist(), strict=True))
+            pairs.append(np.stack([keys[candidate], fingerprints[candidate]], axis=1))
+            in_head = candidate & head
+            head_pairs.append(np.stack([keys[in_head], fingerprints[in_head]], axis=1))
+        distinct, distinct_in_head = _distinct_articles(pairs), _distinct_articles(head_pairs)
+        self.model.chrome = frozenset(k for k, n in distinct.items() if n >= need[k])
+        self.model.head_chrome = frozenset(
+            k for k, n in distinct_in_head.items() if k in self.model.chrome and n >= need[k]
+        )
+        return self.model
+
+
+def _distinct_articles(pairs: list[np.ndarray]) -> dict[int, int]:
+    """For each line key, the number of distinct article fingerprints it was seen with."""
+    if not pairs:
+        return {}
+    unique_pairs = np.unique(np.concatenate(pairs), axis=0)
+    lines, counts = np.unique(unique_pairs[:, 0], return_counts=True)
+    return dict(zip(lines.tolist(), counts.tolist(), strict=True))
+
+
+def learn(
+    batches: Iterable[DocLines], work: Path, min_docs: int = 5, fraction: float = 0.02
+) -> ChromeModel:
+    """Convenience: learn a model from an iterable of batches."""
+    learner = ChromeLearner(work, min_docs, fraction)
+    for batch in batches:
+        learner.add(batch)
+    return learner.finish()

@@ -1,0 +1,1 @@
+"""Engines only schedule: executors, the in-memory and sharded drivers, progress hooks."""

@@ -1,0 +1,501 @@
+"""The sharded dedup run: stages as tasks over a storage root, resumable, bounded memory.
+
+The driver decides the layout, asks the executor to run each stage's unfinished tasks, and at
+the end writes the same outputs as the in-memory run (clusters.parquet, the kept corpus,
+summary.json). Tasks are pure functions of (stage, task, context, storage)
+(``tinlap.engines.stages``), so the result does not depend on the executor or the number of
+workers, and a killed run resumes from the tasks it finished.
+
+Memory: one task holds one shard or one partition, sized from ``memory_limit / workers``. The
+driver holds only arrays with one entry per document (removal decisions, ids for the cluster
+table), streams the kept corpus shard by shard, and never holds texts or sketches.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from tinlap.config import DedupConfig
+from tinlap.engines.executors import LocalExecutor, RayExecutor, make_executor
+from tinlap.engines.inmemory import (
+    _kept_writer,
+    _output_format,
+    _outside,
+    _warn_widened,
+    _write_one,
+    decisions_table,
+    run_summary,
+)
+from tinlap.engines.progress import progress
+from tinlap.engines.stages import STAGE_ORDER, RunContext, run_task, task_count
+from tinlap.engines.stages.candidates import exact_members
+from tinlap.engines.stages.cluster import decide_partitions
+from tinlap.engines.stages.context import (
+    BYTES_PER_BAND_RECORD,
+    BYTES_PER_EXACT_RECORD,
+    partitions_for,
+)
+from tinlap.engines.stages.exchange import gather
+from tinlap.engines.stages.ingest import load_part, merge_problems, shard_ids
+from tinlap.engines.stages.star import round_name
+from tinlap.io.read import InputError, Source, discover
+from tinlap.io.storage import CorruptIntermediate, Storage, StorageError, producer_of
+from tinlap.io.write import write_json_atomic, write_table_atomic
+from tinlap.records import ProblemLog, Record, StrictInputError
+
+DEFAULT_MEMORY_LIMIT = 2 * 2**30
+# What a worker process costs before it holds any data: Python, numpy, Arrow, the cleaner and
+# the tokeniser's bounded cache of key tokens (measured on VNTC, rounded up).
+PROCESS_OVERHEAD = 384 * 2**20
+RUN_FILE = "run.json"
+MAX_STAR_ROUNDS = 200
+BYTES_PER_STAR_EDGE = 64
+_REASONS = ("exact", "near", "contained")
+
+
+def default_memory_limit(workers: int) -> int:
+    """2 GiB, or enough for every worker's overhead plus 256 MiB of data on many-core machines."""
+    return max(DEFAULT_MEMORY_LIMIT, workers * (PROCESS_OVERHEAD + 256 * 2**20))
+
+
+class RunError(RuntimeError):
+    """A stage could not finish; the message names it and says what was kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShardedOptions:
+    """How a sharded run executes (none of it changes the result)."""
+
+    work: str | None = None  # storage root; default OUTPUT/.tinlap-work
+    executor: str = "local"
+    ray_address: str | None = None
+    memory_limit: int | None = None  # None: default_memory_limit(workers)
+    skip_bad_shards: bool = False
+    restart: bool = False
+    keep_work: bool = False
+    components: str = "union-find"  # or "star": rounds as tasks, for graphs beyond one machine
+
+
+def run_sharded(
+    inputs: list[str],
+    out_dir: Path,
+    config: DedupConfig,
+    options: ShardedOptions,
+    *,
+    quiet: bool = False,
+    problems: ProblemLog | None = None,
+) -> dict[str, Any]:
+    """Run the dedup job as stage tasks and write ``out_dir``; returns the summary."""
+    problems = problems if problems is not None else ProblemLog()
+    started = time.perf_counter()
+    sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    root = options.work or str(out_dir / ".tinlap-work")
+    storage = Storage(root)
+    limit = options.memory_limit or default_memory_limit(config.workers)
+    task_memory = limit // config.workers - PROCESS_OVERHEAD
+    if task_memory < 16 * 2**20:
+        least = config.workers * (PROCESS_OVERHEAD + 16 * 2**20) >> 20
+        raise InputError(
+            f"--memory-limit {limit >> 20} MiB is too small for "
+            f"{config.workers} workers: each needs {PROCESS_OVERHEAD >> 20} MiB for itself plus "
+            f"room for its data (at least {least} MiB in all); raise it or use fewer workers"
+        )
+    _claim(storage, sources, config, task_memory, problems.strict, options)
+    executor = make_executor(options.executor, config.workers, options.ray_address)
+    ctx = RunContext(
+        root,
+        config,
+        tuple(sources),
+        task_memory,
+        problems.strict,
+        options.skip_bad_shards,
+        components=options.components,
+    )
+    driver = _Driver(storage, executor, quiet)
+    try:
+        ctx = driver.run_all(ctx)
+    except StrictInputError:
+        storage.remove("")  # the input must change before a rerun: nothing here is reusable
+        raise
+    summary = _finish(ctx, storage, driver, out_dir, problems, quiet)
+    summary["seconds_per_stage"]["total"] = round(time.perf_counter() - started, 3)
+    summary["execution"]["work_kept"] = options.keep_work
+    if not options.keep_work:
+        storage.remove("")
+    write_json_atomic(out_dir / "summary.json", summary)
+    return summary
+
+
+def _claim(
+    storage: Storage,
+    sources: list[Source],
+    config: DedupConfig,
+    task_memory: int,
+    strict: bool,
+    options: ShardedOptions,
+) -> None:
+    """Mark the root as this run's, or check that the run found there is this same run."""
+    if options.restart:
+        storage.remove("")
+    identity = {
+        "config": {k: v for k, v in config.to_dict().items() if k != "workers"},
+        "inputs": [
+            [str(s.path.resolve()), s.format, s.path.stat().st_size, s.path.stat().st_mtime_ns]
+            for s in sources
+        ],
+        "task_memory": task_memory,
+        "strict": strict,
+    }
+    if storage.exists(RUN_FILE):
+        found = storage.read_json(RUN_FILE)
+        if found != identity:
+            differ = sorted(k for k in identity if found.get(k) != identity[k])
+            raise InputError(
+                f"{storage.url} holds the work of a different run (differs in: "
+                f"{', '.join(differ)}; task memory is --memory-limit / --workers); "
+                "resume with the same command, or pass --restart or another --work"
+            )
+        return
+    storage.write_json(RUN_FILE, identity)
+
+
+class _Driver:
+    """Runs stages in order, each one's unfinished tasks only, and keeps their results."""
+
+    def __init__(
+        self, storage: Storage, executor: LocalExecutor | RayExecutor, quiet: bool
+    ) -> None:
+        self.storage = storage
+        self.executor = executor
+        self.quiet = quiet
+        self.results: dict[str, list[dict[str, Any]]] = {}
+        self.seconds: dict[str, float] = {}
+
+    def run_all(self, ctx: RunContext) -> RunContext:
+        """All stages; a corrupt intermediate makes its producing task run again (3 times)."""
+        for attempt in range(4):
+            try:
+                return self._stages(ctx)
+            except CorruptIntermediate as err:
+                path = getattr(err, "path", None) or getattr(err, "cause", err).path
+                producer = producer_of(path)
+                if producer is None or attempt == 3:
+                    raise RunError(f"{err}; remove {self.storage.url} and run again") from err
+                self.storage.discard_task(*producer)
+                if not self.quiet:
+                    print(
+                        f"tinlap: {err}; redoing {producer[0]} task {producer[1]}", file=sys.stderr
+                    )
+        raise AssertionError("unreachable")
+
+    def _stages(self, ctx: RunContext) -> RunContext:
+        for stage in STAGE_ORDER:
+            if stage in ("learn", "model") and not ctx.learned:
+                continue
+            if stage == "components" and ctx.components == "star":
+                ctx = self._star(ctx)
+                continue
+            results = self.stage(stage, ctx)
+            if stage == "read":
+                ctx = _layout(ctx, results)
+            elif stage == "components":
+                ctx = replace(ctx, decide_partitions=results[0]["partitions"])
+        return ctx
+
+    def _star(self, ctx: RunContext) -> RunContext:
+        """Components by large-star/small-star rounds as tasks, until a round changes nothing."""
+        edges = sum(r["edges"] for r in self.results["verify"])
+        ctx = replace(
+            ctx,
+            node_partitions=max(4, partitions_for(2 * edges, BYTES_PER_STAR_EDGE, ctx.task_memory)),
+            decide_partitions=decide_partitions(edges, ctx),
+        )
+        self.stage("seed", ctx)
+        previous: tuple[int, int] | None = None
+        for number in range(MAX_STAR_ROUNDS):
+            ctx = replace(ctx, star_round=number)
+            large = self.stage(round_name("large", number), ctx)
+            state = (sum(r["edges"] for r in large), sum(r["fingerprint"] for r in large) % 2**64)
+            if state == previous:
+                self.stage("relabel", ctx)
+                return ctx
+            previous = state
+            self.stage(round_name("small", number), ctx)
+        raise RunError(f"components: no convergence after {MAX_STAR_ROUNDS} star rounds")
+
+    def stage(self, stage: str, ctx: RunContext) -> list[dict[str, Any]]:
+        clock = time.perf_counter()
+        count = task_count(stage, ctx)
+        results: list[dict[str, Any] | None] = [
+            self.storage.finished(stage, i) for i in range(count)
+        ]
+        for done in results:
+            if done is not None:
+                done["reused"] = True
+        missing = [i for i, r in enumerate(results) if r is None]
+        try:
+            with progress(stage, total=len(missing), unit="task", quiet=self.quiet) as bar:
+                fn = partial(run_task, stage, ctx)
+                for index, result in zip(missing, self.executor.map(fn, missing), strict=True):
+                    results[index] = result
+                    bar.update(1)
+        except BrokenProcessPool as err:
+            raise self._lost(stage, results) from err
+        except StorageError as err:
+            raise RunError(f"stage {stage}: {err}; {self._kept(stage, results)}") from err
+        except Exception as err:
+            if type(err).__name__ in ("WorkerCrashedError", "NodeDiedError", "RayActorError"):
+                raise self._lost(stage, results) from err
+            raise
+        self.results[stage] = [r for r in results if r is not None]
+        self.seconds[stage] = round(time.perf_counter() - clock, 3)
+        return self.results[stage]
+
+    def _kept(self, stage: str, results: list[dict[str, Any] | None]) -> str:
+        done = sum(r is not None for r in results)
+        return (
+            f"{done} of its {len(results)} tasks and all earlier stages are kept in "
+            f"{self.storage.url}: run the same command again to resume"
+        )
+
+    def _lost(self, stage: str, results: list[dict[str, Any] | None]) -> RunError:
+        return RunError(
+            f"stage {stage}: a worker process died (killed, or out of memory: lower "
+            f"--memory-limit or --workers); {self._kept(stage, results)}"
+        )
+
+
+def _layout(ctx: RunContext, results: list[dict[str, Any]]) -> RunContext:
+    """Shards and partition counts, from the read stage's counts and the task memory."""
+    shards = tuple((s, p) for s, r in enumerate(results) for p in range(len(r["parts"])))
+    sizes = [n for r in results for n in r["parts"]]
+    offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]))
+    documents = offsets[-1]
+    if documents >= 1 << 32:
+        raise InputError("over 4 billion documents in one run; split the corpus")
+    config = ctx.config
+    return replace(
+        ctx,
+        shards=shards,
+        offsets=offsets,
+        exact_partitions=partitions_for(documents, BYTES_PER_EXACT_RECORD, ctx.task_memory),
+        band_partitions=partitions_for(
+            documents * config.bands, BYTES_PER_BAND_RECORD, ctx.task_memory
+        ),
+        learned=config.clean and config.learn_boilerplate,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Decisions:
+    """Every removal, as arrays sorted by document."""
+
+    doc: np.ndarray
+    original: np.ndarray
+    jaccard: np.ndarray
+    containment: np.ndarray
+    reason: np.ndarray  # index into _REASONS
+
+
+def final_decisions(ctx: RunContext, storage: Storage) -> _Decisions:
+    """Near/contained decisions of representatives, then exact members follow theirs."""
+    n = ctx.documents
+    near = gather(
+        storage, [f"decide/{q:05d}/decisions.parquet" for q in range(ctx.decide_partitions)]
+    )
+    original = np.full(n, -1, dtype=np.int64)
+    jaccard = np.ones(n, dtype=np.float64)
+    containment = np.ones(n, dtype=np.float64)
+    reason = np.zeros(n, dtype=np.int8)
+    if near.num_rows:
+        doc = near.column("doc").to_numpy()
+        original[doc] = near.column("original").to_numpy()
+        jaccard[doc] = near.column("jaccard").to_numpy()
+        containment[doc] = near.column("containment").to_numpy()
+        codes = {name: i for i, name in enumerate(_REASONS)}
+        reason[doc] = [codes[r] for r in near.column("reason").to_pylist()]
+    members = exact_members(storage, ctx)
+    if members.num_rows:
+        member = members.column("doc").to_numpy()
+        rep = members.column("rep").to_numpy()
+        follows = original[rep] >= 0  # the representative was removed: follow it
+        original[member] = np.where(follows, original[rep], rep)
+        jaccard[member] = np.where(follows, jaccard[rep], 1.0)
+        containment[member] = np.where(follows, containment[rep], 1.0)
+        reason[member] = np.where(follows, reason[rep], 0)
+    removed = np.flatnonzero(original >= 0)
+    return _Decisions(
+        removed, original[removed], jaccard[removed], containment[removed], reason[removed]
+    )
+
+
+def _finish(
+    ctx: RunContext,
+    storage: Storage,
+    driver: _Driver,
+    out_dir: Path,
+    problems: ProblemLog,
+    quiet: bool,
+) -> dict[str, Any]:
+    """clusters.parquet, the kept corpus and the summary, from the stages' outputs."""
+    clock = time.perf_counter()
+    for stage in ("read", "ids"):
+        for result in driver.results.get(stage, []):
+            merge_problems(problems, result["problems"])
+    decisions = final_decisions(ctx, storage)
+    ids = pa.chunked_array(
+        [shard_ids(storage, ctx, s) for s in range(len(ctx.shards))], pa.string()
+    ).combine_chunks()
+    write_table_atomic(
+        out_dir / "clusters.parquet",
+        decisions_table(
+            decisions.doc,
+            decisions.original,
+            decisions.jaccard,
+            decisions.containment,
+            pa.array(np.array(_REASONS)[decisions.reason]),
+            ids,
+        ),
+    )
+    del ids
+    removed = np.zeros(ctx.documents, dtype=bool)
+    removed[decisions.doc] = True
+    out_format = _output_format(ctx.config, list(ctx.sources))
+    written = _write_kept(ctx, storage, out_dir, out_format, removed, problems, quiet)
+    driver.seconds["write"] = round(time.perf_counter() - clock, 3)
+    return _summary(ctx, storage, driver, decisions, written, problems, out_format)
+
+
+def _write_kept(
+    ctx: RunContext,
+    storage: Storage,
+    out_dir: Path,
+    out_format: str,
+    removed: np.ndarray,
+    problems: ProblemLog,
+    quiet: bool,
+) -> int:
+    """Stream the kept documents shard by shard, in input order."""
+    config = ctx.config
+    original_text = config.output_text == "original"
+    with (
+        _kept_writer(out_dir, out_format, config, problems) as writer,
+        progress("write", total=int((~removed).sum()), unit="doc", quiet=quiet) as bar,
+    ):
+        for shard in range(len(ctx.shards)):
+            records = load_part(storage, ctx, shard, text=original_text)
+            if original_text:
+                texts = [r.text for r in records]
+            else:
+                column = storage.read_table(f"sketch/{shard:05d}/docs.parquet", ["cleaned"])
+                texts = column.column("cleaned").to_pylist()
+            gone = removed[ctx.offsets[shard] : ctx.offsets[shard + 1]]
+            for record, text, is_removed in zip(records, texts, gone.tolist(), strict=True):
+                if not is_removed:
+                    slim = Record(record.id, "", record.path, record.line, record.fields)
+                    _write_one(writer, slim, text, problems)
+                    bar.update(1)
+    _warn_widened(writer, problems)
+    return writer.count
+
+
+def _summary(
+    ctx: RunContext,
+    storage: Storage,
+    driver: _Driver,
+    decisions: _Decisions,
+    written: int,
+    problems: ProblemLog,
+    out_format: str,
+) -> dict[str, Any]:
+    results = driver.results
+
+    def total(stage: str, key: str) -> int:
+        return sum(int(r.get(key, 0)) for r in results.get(stage, []))
+
+    removed_lines: Counter[str] = Counter()
+    worker_seconds: Counter[str] = Counter()
+    for r in results["sketch"]:
+        removed_lines.update(r["removed_lines"])
+        worker_seconds.update(r["seconds"])
+    histogram = {"jaccard": np.zeros(100, np.int64), "containment": np.zeros(100, np.int64)}
+    for r in results["verify"]:
+        for name in histogram:
+            histogram[name] += np.asarray(r["histogram"][name], dtype=np.int64)
+    matchable = total("exact", "records")
+    stats = {
+        "documents": ctx.documents,
+        "matchable": matchable,
+        "exact_group_representatives": matchable - total("exact", "members"),
+        "lsh_candidate_pairs": total("ship", "candidate_pairs"),
+        "pairs_after_sketch_filter": total("verify", "after_filter"),
+        "verified_pairs": total("verify", "verified"),
+        "verified_duplicate_pairs": total("verify", "qualifying"),
+        "directions_rejected_by_sentence_check": total("verify", "rejected"),
+    }
+    summary = run_summary(
+        documents=ctx.documents,
+        written=written,
+        removed_by_reason=Counter(_REASONS[i] for i in decisions.reason.tolist()),
+        clusters=len(np.unique(decisions.original)),
+        stats=stats,
+        histogram={k: v.tolist() for k, v in histogram.items()},
+        removed_lines=removed_lines,
+        worker_seconds=worker_seconds,
+        problems=problems,
+        config=ctx.config,
+        out_format=out_format,
+        timings=dict(driver.seconds),
+    )
+    if ctx.learned:
+        model = results["model"][0]["model"]
+        summary["cleaning"]["learned_boilerplate"] = model
+    else:
+        summary["cleaning"]["learned_boilerplate"] = None
+    summary["inputs"] = [str(s.path.resolve()) for s in ctx.sources]
+    in_process = isinstance(driver.executor, LocalExecutor) and driver.executor.workers <= 1
+    task_cpu = sum(
+        r.get("cpu_seconds", 0.0) for rs in results.values() for r in rs if not r.get("reused")
+    )
+    bad = [
+        str(ctx.sources[i].path)
+        for i, r in enumerate(results["read"])
+        if any(p[3] == "bad_shard" for p in r["problems"]["problems"])
+    ]
+    summary["execution"] = {
+        "engine": "sharded",
+        "executor": type(driver.executor).__name__,
+        "workers": ctx.config.workers,
+        "storage": storage.url,
+        "task_memory_bytes": ctx.task_memory,
+        "shards": len(ctx.shards),
+        "partitions": {
+            "exact": ctx.exact_partitions,
+            "buckets": ctx.band_partitions,
+            "decide": ctx.decide_partitions,
+        },
+        "temporary_disk_bytes": storage.usage(),
+        "tasks": {
+            stage: {
+                "run": sum(not r.get("reused") for r in rs),
+                "reused": sum(bool(r.get("reused")) for r in rs),
+            }
+            for stage, rs in results.items()
+        },
+        "bad_shards": bad,
+        # The run's CPU cost: this process plus the tasks that ran elsewhere (worker processes,
+        # Ray), which a measurement of the process tree cannot see.
+        "cpu_seconds": round(time.process_time() + (0.0 if in_process else task_cpu), 3),
+    }
+    return summary

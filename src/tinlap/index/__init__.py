@@ -1,0 +1,1 @@
+"""The incremental index: a stream of new documents checked against everything seen before."""

@@ -1,0 +1,1 @@
+"""Reading inputs and writing outputs behind small protocols (imports only ``core``)."""
