@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from tinlap.apps.cli import main
 from tinlap.core.chrome import ChromeModel, doc_lines, learn, line_key, source_of
 from tinlap.core.clean import Cleaner
+from tinlap.io.spill import NpzSpill
 from tinlap.records import Record
 
 SYLLABLES = [
@@ -95,7 +96,7 @@ def model_of(pages: list[dict[str, str]], tmp_path: Path, **kw: float) -> Chrome
         )
         for s in range(0, len(records), 16)
     ]
-    return learn(batches, tmp_path, **kw)  # type: ignore[arg-type]
+    return learn(batches, NpzSpill(tmp_path), **kw)  # type: ignore[arg-type]
 
 
 def clean_all(pages: list[dict[str, str]], model: ChromeModel) -> dict[str, str]:

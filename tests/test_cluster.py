@@ -11,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinlap.core.decide import Decision, decide, policy_rank
+from tinlap.core.rules import CopyRule
 from tinlap.core.verify import PairScores
 
 J_T, C_T = 0.5, 0.6  # the default thresholds
+RULE = CopyRule(J_T, C_T)
 
 
 def scores(rows: Sequence[tuple[int, int, float, float, float]]) -> PairScores:
@@ -92,7 +94,7 @@ def test_no_chaining_through_a_middle_document(order: tuple[int, ...]) -> None:
     pairs = scores([(a_, b_, 0.7, 0.8, 0.8), (b_, c_, 0.7, 0.8, 0.8), (a_, c_, 0.2, 0.3, 0.3)])
     rank = np.empty(3, dtype=np.int64)
     rank[list(order)] = np.arange(3)
-    decisions = decide(pairs, rank, J_T, C_T)
+    decisions = decide(pairs, rank, RULE)
     gone = removed_for(decisions)
     assert gone.get(a_) != c_ and gone.get(c_) != a_
     for doc, original in gone.items():
@@ -108,9 +110,9 @@ def test_contained_copy_goes_and_its_container_stays() -> None:
     short, long = 0, 1  # 90% of the short text lies inside one three times longer
     pair = scores([(short, long, 0.28, 0.9, 0.3)])
     rank = policy_rank("longest", np.array([100, 300]), ["s", "l"])
-    assert decide(pair, rank, J_T, C_T) == [Decision(short, long, 0.28, 0.9, "contained")]
+    assert decide(pair, rank, RULE) == [Decision(short, long, 0.28, 0.9, "contained")]
     flipped = scores([(long, short, 0.28, 0.3, 0.9)])
-    assert decide(flipped, rank, J_T, C_T) == [Decision(short, long, 0.28, 0.9, "contained")]
+    assert decide(flipped, rank, RULE) == [Decision(short, long, 0.28, 0.9, "contained")]
 
 
 def test_containment_is_directional_so_with_first_policy_a_leading_short_doc_keeps_both() -> None:
@@ -118,7 +120,7 @@ def test_containment_is_directional_so_with_first_policy_a_leading_short_doc_kee
     # may not be removed for it (that would lose what only the container has), so both stay.
     pair = scores([(0, 1, 0.28, 0.9, 0.3)])
     rank = policy_rank("first", np.array([100, 300]), ["s", "l"])
-    assert decide(pair, rank, J_T, C_T) == []
+    assert decide(pair, rank, RULE) == []
 
 
 @pytest.mark.parametrize(
@@ -134,7 +136,7 @@ def test_near_pairs_follow_the_keep_policy(
     policy: str, lengths: list[int], ids: list[str], kept: int
 ) -> None:
     pair = scores([(0, 1, 0.8, 0.85, 0.9)])
-    decisions = decide(pair, policy_rank(policy, np.array(lengths), ids), J_T, C_T)
+    decisions = decide(pair, policy_rank(policy, np.array(lengths), ids), RULE)
     gone = 1 - kept
     containment = 0.85 if gone == 0 else 0.9
     assert decisions == [Decision(gone, kept, 0.8, containment, "near")]
@@ -148,13 +150,12 @@ def test_best_original_most_containment_then_jaccard_then_rank() -> None:
         return decide(
             scores([(3, 0, 0.55, 0.6, 0.9), (1, 3, 0.6, 0.8, 0.95), (3, 2, j_with_2, 0.95, 0.7)]),
             rank,
-            J_T,
-            C_T,
+            RULE,
         )
 
     assert best(0.6) == [Decision(3, 1, 0.6, 0.95, "near")]  # 1 and 2 tie: better rank wins
     assert best(0.7) == [Decision(3, 2, 0.7, 0.95, "near")]  # same share, higher Jaccard
-    assert decide(scores([]), np.array([0]), J_T, C_T) == []
+    assert decide(scores([]), np.array([0]), RULE) == []
 
 
 def brute_scores(sets: list[set[int]], pairs: list[tuple[int, int]]) -> PairScores:
@@ -207,7 +208,7 @@ def test_decisions_on_random_verified_graphs(data: st.DataObject) -> None:
     def qualifies(x: int, y: int) -> bool:  # x may be removed as a copy of y
         return (x, y) in score and (score[(x, y)][0] >= j_t or score[(x, y)][1] >= c_t)
 
-    decisions = decide(pair_scores, rank, j_t, c_t)
+    decisions = decide(pair_scores, rank, CopyRule(j_t, c_t))
     gone = removed_for(decisions)
     assert [d.doc for d in decisions] == sorted(gone)
     for d in decisions:

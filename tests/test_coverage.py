@@ -9,9 +9,9 @@ import numpy as np
 from tinlap.config import DedupConfig
 from tinlap.core.clean import clean
 from tinlap.core.normalise import matching_key, repair_text
+from tinlap.core.rules import CopyRule
 from tinlap.core.sentences import coverage, sentence_keys
 from tinlap.core.verify import PairScores
-from tinlap.engines.inmemory import sentence_rejections
 
 QUOTE = (
     "Khi chấm thi không quy tròn điểm từng bài thi, việc quy tròn do máy tính tự động thực "
@@ -66,7 +66,8 @@ def test_borderline_directions_are_checked_certain_ones_are_not() -> None:
         asked.append(set(docs))  # type: ignore[call-overload]
         return texts
 
-    rejected = sentence_rejections(scores, DedupConfig(), loader)
+    rejected = CopyRule.of(DedupConfig()).pair_rejections(scores, loader)
     assert rejected == {(0, 1)}
     assert asked == [{0, 1}]  # only the borderline pair's texts were read back
-    assert sentence_rejections(scores, DedupConfig(certain_containment=0.0), loader) == set()
+    never = CopyRule.of(DedupConfig(certain_containment=0.0))
+    assert never.pair_rejections(scores, loader) == set()

@@ -229,7 +229,7 @@ def test_plain_when_piped_coloured_on_request(seeds_dir: Path) -> None:
 
 def test_sentence_check_keeps_partial_reuse(tmp_path: Path) -> None:
     """Containment just over the threshold from sentences that are each only partly reused:
-    dedup's sentence check (pipeline.sentence_rejections) says no, and so does explain."""
+    dedup's sentence check (CopyRule.pair_rejections) says no, and so does explain."""
     rng = random.Random(5)
     words = _VOCABULARY.split()
     a, b = [], []

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from tinlap.apps.cli import main
+from tinlap.engines.executors import LocalExecutor
 from tinlap.io import html as tinlap_html
 from tinlap.io.html import (
     Extracted,
@@ -211,8 +212,8 @@ def test_page_records_no_text_fields_and_order() -> None:
 
 def test_page_records_on_two_workers_same_as_one() -> None:
     pages = [Page(str(i), page(f"{TITLE} {i}"), "f", i) for i in range(20)]
-    one = list(page_records(pages, ProblemLog(), workers=1))
-    two = list(page_records(pages, ProblemLog(), workers=2))
+    one = list(page_records(pages, ProblemLog(), map_fn=LocalExecutor(1).map))
+    two = list(page_records(pages, ProblemLog(), map_fn=LocalExecutor(2).map))
     assert [(r.id, r.text) for r in one] == [(r.id, r.text) for r in two]
     assert len({r.text for r in one}) == 20
 
@@ -222,8 +223,8 @@ def test_read_all_mixed_folder_on_two_workers(tmp_path: Path) -> None:
     for name in ("a.html", "c.html", "d.htm"):
         (tmp_path / name).write_text(page(f"{TITLE} {name}"))
     (tmp_path / "b.jsonl").write_bytes(orjson.dumps({"id": "b1", "text": "văn bản"}) + b"\n")
-    one, problems_one = read_folder(tmp_path, workers=1)
-    two, problems_two = read_folder(tmp_path, workers=2)
+    one, problems_one = read_folder(tmp_path, map_fn=LocalExecutor(1).map)
+    two, problems_two = read_folder(tmp_path, map_fn=LocalExecutor(2).map)
     assert [r.id for r in one] == ["a.html", "b1", "c.html", "d.htm"]
     assert [(r.id, r.text, r.fields) for r in one] == [(r.id, r.text, r.fields) for r in two]
     assert not problems_one.problems and not problems_two.problems

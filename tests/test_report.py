@@ -21,7 +21,7 @@ from tinlap.apps.cli import main
 from tinlap.apps.report import PAGE_SIZE, write_report
 from tinlap.apps.retrieve import DedupOutput, OutputError
 from tinlap.config import DedupConfig
-from tinlap.engines.inmemory import CLUSTER_SCHEMA
+from tinlap.io.schema import CLUSTER_SCHEMA
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "news.jsonl"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

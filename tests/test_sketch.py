@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinlap.core.normalise import TokenBatch, Tokeniser, matching_key
-from tinlap.core.sketch import _PAD, _POLY, EMPTY, ShingleSets, exact_keys, minhash, shingle_sets
+from tinlap.core.sketch import _PAD, EMPTY, GOLDEN, ShingleSets, exact_keys, minhash, shingle_sets
 
 MASK = (1 << 64) - 1
 
@@ -47,7 +47,7 @@ def reference_shingles(tokens: Sequence[int], n: int) -> set[int]:
     for gram in grams:
         h = 0
         for tok in list(gram) + [int(_PAD)] * (n - len(gram)):
-            h = (h * int(_POLY) + tok) & MASK
+            h = (h * int(GOLDEN) + tok) & MASK
         out.add(mix64(h))
     return out
 

@@ -7,8 +7,13 @@ to worker processes.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+# ``map``'s shape: apply a function to tasks, results in task order. Executors provide one; the
+# I/O layer takes one (HTML extraction) instead of importing an executor.
+MapFn = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
 
 Severity = Literal["error", "warning"]
 

@@ -15,8 +15,11 @@ from tinlap import __version__
 from tinlap.apps.cli_index import index as index_group
 from tinlap.apps.cli_index import serve
 from tinlap.apps.cli_options import Decorator, combine, matching_options, report_problems
+from tinlap.apps.progress import tqdm_progress
 from tinlap.config import DedupConfig
 from tinlap.core.decide import KEEP_POLICIES
+from tinlap.engines.executors import EXECUTORS
+from tinlap.engines.progress import set_progress
 from tinlap.io.read import FORMATS, InputError
 from tinlap.records import ProblemLog, StrictInputError
 
@@ -36,6 +39,7 @@ def main() -> None:
     document copies which, with exact scores) and the kept corpus (out/kept.jsonl,
     out/kept.parquet or out/kept/, in the input's format).
     """
+    set_progress(tqdm_progress)  # the engines report; the command line draws
 
 
 _input_options = combine(
@@ -151,7 +155,7 @@ _scale_options = combine(
     ),
     click.option(
         "--executor",
-        type=click.Choice(["local", "ray"]),
+        type=click.Choice(sorted(EXECUTORS)),
         default="local",
         show_default=True,
         help="local: a process pool on this machine, no server. ray: Ray Core tasks "
@@ -190,11 +194,17 @@ _scale_options = combine(
     ),
     click.option("--keep-work", is_flag=True, help="Keep the stage files after a successful run."),
     click.option(
-        "--in-memory",
-        is_flag=True,
-        help="Hold the whole corpus's sketches in memory instead of running stages: ~20%% "
-        "faster for corpora that fit, not resumable.",
+        "--engine",
+        type=click.Choice(["auto", "in-memory", "sharded"]),
+        default="auto",
+        show_default=True,
+        help="in-memory: the whole corpus in this process, nothing written but the outputs "
+        "(fastest when it fits). sharded: resumable stage tasks in bounded memory. auto: "
+        "in-memory when the input's text is under 1/16 of the default memory budget (and in "
+        "this process, without worker processes, when it is under 4 MB and -j was not given), "
+        "else sharded; sharded whenever an option above is given. Same result either way.",
     ),
+    click.option("--in-memory", is_flag=True, hidden=True, help="Same as --engine in-memory."),
 )
 
 
@@ -277,9 +287,28 @@ def dedup(**options: Any) -> None:
         keep_work=options.pop("keep_work"),
         components=options.pop("components"),
     )
-    in_memory = options.pop("in_memory") or against is not None
-    if in_memory and (scale.executor != "local" or scale.work):
-        raise click.UsageError("--in-memory and --against run in one process: no --work, no ray")
+    engine = "in-memory" if options.pop("in_memory") else options.pop("engine")
+    staged = (
+        scale.work is not None
+        or scale.executor != "local"
+        or scale.ray_address is not None
+        or scale.memory_limit is not None
+        or scale.restart
+        or scale.keep_work
+        or scale.skip_bad_shards
+        or scale.components != "union-find"
+    )
+    if against is not None:
+        engine = "in-memory" if engine == "auto" else engine
+    if engine == "in-memory" and staged:
+        raise click.UsageError(
+            "--engine in-memory and --against run in one process: no --work, --executor, "
+            "--ray-address, --memory-limit, --restart, --keep-work, --skip-bad-shards or "
+            "--components"
+        )
+    if engine == "auto":
+        engine = "sharded" if staged else _auto_engine(options)
+    in_memory = engine == "in-memory"
     runner = (
         partial(run_dedup, against=against) if in_memory else partial(run_sharded, options=scale)
     )
@@ -341,6 +370,27 @@ def clean(**options: Any) -> None:
             f" -> {output}",
             err=True,
         )
+
+
+def _auto_engine(options: dict[str, Any]) -> str:
+    """``--engine auto``: the engine and worker count the input's size calls for."""
+    from tinlap.engines.plan import plan
+    from tinlap.engines.sharded import default_memory_limit
+    from tinlap.io.read import discover
+
+    try:
+        sources = discover(list(options["inputs"]), options["input_format"])
+    except InputError as err:
+        raise click.ClickException(str(err)) from None
+    asked = click.get_current_context().get_parameter_source("workers")
+    chosen = plan(
+        sources,
+        default_memory_limit(options["workers"]),
+        options["workers"],
+        workers_asked=asked is not click.core.ParameterSource.DEFAULT,
+    )
+    options["workers"] = chosen.workers
+    return chosen.engine
 
 
 def _run(

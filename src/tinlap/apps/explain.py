@@ -49,10 +49,9 @@ from tinlap.config import DedupConfig
 from tinlap.core.align import KeyTokens, Side, align_tokens, key_tokens
 from tinlap.core.decide import decide, policy_rank
 from tinlap.core.normalise import TokenBatch
-from tinlap.core.sentences import coverage
+from tinlap.core.rules import CopyRule
 from tinlap.core.sketch import exact_keys, shingle_sets
 from tinlap.core.verify import PairScores, verify
-from tinlap.engines.inmemory import sentence_rejections
 
 SCHEMA = "tinlap.apps.explain/1"
 
@@ -153,8 +152,9 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
             f"and goes; {name[first]} stays ({preference})."
         )
         return Decision(loser.id, keeper.id, "exact", why)
-    rejected = sentence_rejections(pair, config, lambda _: {0: a.cleaned, 1: b.cleaned})
-    found = decide(pair, rank, jt, ct, rejected)
+    rule = CopyRule.of(config)
+    rejected = rule.pair_rejections(pair, lambda _: {0: a.cleaned, 1: b.cleaned})
+    found = decide(pair, rank, rule, rejected)
     c = (s.containment_a_in_b, s.containment_b_in_a)
     if found:
         d = found[0]
@@ -172,7 +172,7 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
         return Decision(docs[d.doc].id, docs[d.original].id, d.reason, why)
     if rejected:
         x, y = min(rejected)
-        share = coverage(docs[x].cleaned, docs[y].cleaned, config.shingle_size)
+        share = rule.text_coverage(docs[x].cleaned, docs[y].cleaned)
         why = (
             f"{name[x]} reaches a threshold against {name[y]} (Jaccard {s.jaccard:.3f}, "
             f"containment {c[x]:.1%}), but only {share:.0%} of its sentence text is in "

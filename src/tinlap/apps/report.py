@@ -51,9 +51,9 @@ import pyarrow.parquet as pq
 
 from tinlap import __version__
 from tinlap.apps.explain import Explanation, Piece, explain, lines
+from tinlap.apps.progress import progress
 from tinlap.apps.retrieve import DedupOutput, Document, OutputError
 from tinlap.core.clean import Removal
-from tinlap.engines.progress import progress
 from tinlap.records import ProblemLog
 
 PAGE_SIZE = 500  # clusters per list page

@@ -13,7 +13,6 @@ for VNTC), the pass is skipped.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -22,10 +21,12 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from tinlap.config import DedupConfig
+from tinlap.core.batch import clean_records
+from tinlap.core.chrome import ChromeModel
 from tinlap.core.clean import Cleaner, Removal
 from tinlap.core.normalise import repair_text
 from tinlap.engines.executors import LocalExecutor
-from tinlap.engines.inmemory import BatchTask, clean_batch, learn_boilerplate, read_records
+from tinlap.engines.inmemory import learn_boilerplate, read_records
 from tinlap.io.read import InputError, Source, discover
 from tinlap.records import ProblemLog, Record
 
@@ -109,33 +110,31 @@ class DedupOutput:
         if not wanted or not sources:
             return
         rooted = {str(s.path) for s in sources if s.root is not None}
-        with tempfile.TemporaryDirectory(prefix=".tinlap-find-") as work:
-            model = self._relearn(sources, Path(work), workers, quiet)
-            config = self.config
-            records = read_records(sources, ProblemLog(keep=0), config, workers)
-            for record in records:
-                doc_id = _rooted_id(record, wanted) if record.path in rooted else record.id
-                if doc_id not in wanted:
-                    continue
-                texts, results = clean_batch(BatchTask(0, [record], config, "", model))
-                result = results[0]
-                where = f"{record.path}:{record.line}" if record.line else record.path
-                yield Document(
-                    doc_id,
-                    repair_text(record.text),
-                    texts[0],
-                    result.removed if result else (),
-                    where,
-                )
-                wanted.discard(doc_id)
-                if not wanted:
-                    return
+        model = self._relearn(sources, workers, quiet)
+        config = self.config
+        for record in read_records(sources, ProblemLog(keep=0), config, workers):
+            doc_id = _rooted_id(record, wanted) if record.path in rooted else record.id
+            if doc_id not in wanted:
+                continue
+            texts, results = clean_records([record], config, model)
+            result = results[0]
+            where = f"{record.path}:{record.line}" if record.line else record.path
+            yield Document(
+                doc_id,
+                repair_text(record.text),
+                texts[0],
+                result.removed if result else (),
+                where,
+            )
+            wanted.discard(doc_id)
+            if not wanted:
+                return
 
-    def _relearn(self, sources: list[Source], work: Path, workers: int, quiet: bool) -> str | None:
+    def _relearn(self, sources: list[Source], workers: int, quiet: bool) -> ChromeModel | None:
         learned = self.summary.get("cleaning", {}).get("learned_boilerplate")
         if learned is not None and not learned.get("chrome_lines"):
             return None  # the run learned nothing: no need to read everything twice
-        return learn_boilerplate(sources, self.config, work, LocalExecutor(workers), quiet)
+        return learn_boilerplate(sources, self.config, LocalExecutor(workers), quiet)
 
 
 def _rooted_id(record: Record, wanted: set[str]) -> str | None:

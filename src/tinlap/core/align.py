@@ -23,10 +23,10 @@ from functools import lru_cache
 import numpy as np
 
 from tinlap.core.normalise import canonical_tokens, token_hash
+from tinlap.core.sketch import GOLDEN
 
 Span = tuple[int, int]  # [start, end) character offsets
 _RAW_TOKEN = re.compile(r"\S+")
-_POLY = np.uint64(0x9E3779B97F4A7C15)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -104,7 +104,7 @@ def _ngrams(hashes: np.ndarray, n: int) -> np.ndarray:
     count = len(hashes) - n + 1
     h = np.zeros(count, dtype=np.uint64)
     for k in range(n):
-        h = h * _POLY + hashes[k : k + count]
+        h = h * GOLDEN + hashes[k : k + count]
     return h
 
 

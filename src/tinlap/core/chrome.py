@@ -35,15 +35,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import numpy as np
 import xxhash
 
-from tinlap.core.sketch import mix64
+from tinlap.core.sketch import GOLDEN, mix64
 from tinlap.records import Record
 
 RULE = "learned_boilerplate"
@@ -149,7 +149,7 @@ class CountMinSketch:
         self.width_mask = np.uint64((1 << width_bits) - 1)
         self.table = np.zeros((depth, 1 << width_bits), dtype=np.uint32)
         self.seeds = [
-            np.uint64(0x9E3779B97F4A7C15 * (r + 1) & 0xFFFFFFFFFFFFFFFF) for r in range(depth)
+            np.uint64(int(GOLDEN) * (r + 1) & 0xFFFFFFFFFFFFFFFF) for r in range(depth)
         ]
 
     def _slots(self, keys: np.ndarray, row: int) -> np.ndarray:
@@ -264,39 +264,60 @@ def _at_the_edges(
     return out
 
 
-class ChromeLearner:
-    """Builds a ``ChromeModel`` from batches of ``DocLines``, spilling keys to ``work``."""
+class Spill(Protocol):
+    """Where the learner parks each batch's line keys until ``finish`` (memory or disk)."""
 
-    def __init__(self, work: Path, min_docs: int = 5, fraction: float = 0.02) -> None:
-        self.work = work
+    def put(self, arrays: dict[str, np.ndarray]) -> None: ...
+
+    def items(self) -> Iterator[dict[str, np.ndarray]]: ...
+
+
+class MemorySpill:
+    """Batches kept in memory: for corpora that fit it, and for tests."""
+
+    def __init__(self) -> None:
+        self._batches: list[dict[str, np.ndarray]] = []
+
+    def put(self, arrays: dict[str, np.ndarray]) -> None:
+        self._batches.append(arrays)
+
+    def items(self) -> Iterator[dict[str, np.ndarray]]:
+        return iter(self._batches)
+
+
+class ChromeLearner:
+    """Builds a ``ChromeModel`` from batches of ``DocLines``, parking their keys in ``spill``
+    (the engines hand it a folder on disk, so memory holds only the count-min sketch)."""
+
+    def __init__(
+        self, spill: Spill | None = None, min_docs: int = 5, fraction: float = 0.02
+    ) -> None:
+        self.spill = spill if spill is not None else MemorySpill()
         self.model = ChromeModel(min_docs=min_docs, fraction=fraction)
         self.sketch = CountMinSketch()
-        self._spills: list[Path] = []
 
     def add(self, batch: DocLines) -> None:
         self.sketch.add(batch.keys)
         self.model.docs_per_source.update(batch.sources)
-        path = self.work / f"lines-{len(self._spills):07d}.npz"
         sources = np.array(batch.sources, dtype=object)
-        np.savez(
-            path,
-            keys=batch.keys,
-            single=batch.single,
-            head=batch.head,
-            fingerprints=batch.fingerprints,
-            src=sources[batch.owners].astype(str),
+        self.spill.put(
+            {
+                "keys": batch.keys,
+                "single": batch.single,
+                "head": batch.head,
+                "fingerprints": batch.fingerprints,
+                "src": sources[batch.owners].astype(str),
+            }
         )
-        self._spills.append(path)
 
     def finish(self) -> ChromeModel:
         """Exact counts of distinct articles for the sketch's candidates, then the thresholds."""
         pairs: list[np.ndarray] = []
         head_pairs: list[np.ndarray] = []
         need: dict[int, int] = {}
-        for path in self._spills:
-            with np.load(path, allow_pickle=False) as data:
-                keys, single, head = data["keys"], data["single"], data["head"]
-                src, fingerprints = data["src"], data["fingerprints"]
+        for data in self.spill.items():
+            keys, single, head = data["keys"], data["single"], data["head"]
+            src, fingerprints = data["src"], data["fingerprints"]
             n_docs = np.array([self.model.docs_per_source[s] for s in src.tolist()], dtype=np.int64)
             thresholds = np.maximum(self.model.min_docs, np.ceil(self.model.fraction * n_docs))
             strict = np.ceil(SINGLE_WORD_FRACTION * n_docs)
@@ -326,10 +347,13 @@ def _distinct_articles(pairs: list[np.ndarray]) -> dict[int, int]:
 
 
 def learn(
-    batches: Iterable[DocLines], work: Path, min_docs: int = 5, fraction: float = 0.02
+    batches: Iterable[DocLines],
+    spill: Spill | None = None,
+    min_docs: int = 5,
+    fraction: float = 0.02,
 ) -> ChromeModel:
     """Convenience: learn a model from an iterable of batches."""
-    learner = ChromeLearner(work, min_docs, fraction)
+    learner = ChromeLearner(spill, min_docs, fraction)
     for batch in batches:
         learner.add(batch)
     return learner.finish()

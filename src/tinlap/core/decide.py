@@ -6,9 +6,8 @@ removes at most one of A and C for B, never A for C).
 
 Greedy in keep-policy order: the best document comes first and is kept; each following document
 is removed if some already-kept document qualifies as its original, else it is kept too.
-A pair qualifies in one direction x → y ("x is a copy of y") when Jaccard ≥ the near threshold
-(either may go) or when containment of x in y ≥ the containment threshold (only the contained
-one may go: removing the longer text would lose what only it has).
+Whether a direction x → y qualifies is ``rules.CopyRule``'s to say; which document is preferred
+is the keep policy's (``POLICY_SORT_KEYS``).
 """
 
 from __future__ import annotations
@@ -17,32 +16,50 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from tinlap.core.rules import REASONS, CopyRule
 from tinlap.core.verify import PairScores
 
-KEEP_POLICIES = ("longest", "first", "id")
+# Keep policies, as Arrow sort keys over the columns ``length`` (cleaned characters), ``doc``
+# (input order) and ``id``: the one definition behind both ``policy_rank`` (the in-memory order)
+# and the sharded exact stage's table sort. Every policy is total: ids are unique.
+POLICY_SORT_KEYS: dict[str, list[tuple[str, str]]] = {
+    "longest": [("length", "descending"), ("id", "ascending")],  # the most complete text
+    "first": [("doc", "ascending")],  # input order
+    "id": [("id", "ascending")],  # lexicographic id
+}
+KEEP_POLICIES = tuple(POLICY_SORT_KEYS)
 
 
-def policy_rank(policy: str, lengths: np.ndarray, ids: list[str]) -> np.ndarray:
-    """rank[i] = position of document i in keep-preference order (0 = most preferred).
-
-    ``longest``: the most complete text (longest cleaned text), ties by id; ``first``: input
-    order; ``id``: lexicographic id. Every policy is total and deterministic.
-    """
-    n = len(ids)
-    if policy == "longest":
-        by_id = np.argsort(np.array(ids, dtype=object), kind="stable")
-        id_rank = np.empty(n, dtype=np.int64)
-        id_rank[by_id] = np.arange(n)
-        order = np.lexsort((id_rank, -np.asarray(lengths, dtype=np.int64)))
-    elif policy == "first":
-        order = np.arange(n)
-    elif policy == "id":
-        order = np.argsort(np.array(ids, dtype=object), kind="stable")
-    else:
+def policy_sort_keys(policy: str) -> list[tuple[str, str]]:
+    """The Arrow sort keys of ``policy`` (a new policy is one entry of ``POLICY_SORT_KEYS``)."""
+    try:
+        return POLICY_SORT_KEYS[policy]
+    except KeyError:
         raise ValueError(
             f"unknown keep policy {policy!r}; choose one of {', '.join(KEEP_POLICIES)}"
-        )
+        ) from None
+
+
+def policy_rank(
+    policy: str, lengths: np.ndarray, ids: list[str], docs: np.ndarray | None = None
+) -> np.ndarray:
+    """rank[i] = position of document i in keep-preference order (0 = most preferred).
+
+    ``docs`` are the documents' input positions (default: their order here). Arrow compares
+    strings by UTF-8 bytes, which is code-point order, as Python does.
+    """
+    n = len(ids)
+    table = pa.table(
+        {
+            "length": np.asarray(lengths, dtype=np.int64),
+            "doc": np.arange(n, dtype=np.int64) if docs is None else np.asarray(docs, np.int64),
+            "id": pa.array(ids, pa.string()),
+        }
+    )
+    order = pc.sort_indices(table, sort_keys=policy_sort_keys(policy)).to_numpy()
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     return rank
@@ -62,20 +79,21 @@ class Decision:
 def decide(
     scores: PairScores,
     rank: np.ndarray,
-    jaccard_threshold: float,
-    containment_threshold: float,
+    rule: CopyRule,
     rejected: frozenset[tuple[int, int]] = frozenset(),
 ) -> list[Decision]:
     """Greedy, chain-free removal over verified pairs (see module docstring).
 
-    ``rejected`` holds directions (x, y) that reach a threshold but failed a further check
-    (the sentence check of borderline pairs): x is never removed for y.
+    ``rejected`` holds directions (x, y) that qualify by their scores but failed the rule's
+    text check: x is never removed for y.
     """
     parents: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
-    for a, b, j, ca, cb in scores.rows():
-        if (j >= jaccard_threshold or ca >= containment_threshold) and (a, b) not in rejected:
+    ab = rule.qualifies(scores.jaccard, scores.containment_a).tolist()
+    ba = rule.qualifies(scores.jaccard, scores.containment_b).tolist()
+    for (a, b, j, ca, cb), qa, qb in zip(scores.rows(), ab, ba, strict=True):
+        if qa and (a, b) not in rejected:
             parents[a].append((b, j, ca))
-        if (j >= jaccard_threshold or cb >= containment_threshold) and (b, a) not in rejected:
+        if qb and (b, a) not in rejected:
             parents[b].append((a, j, cb))
 
     removed: dict[int, Decision] = {}
@@ -89,6 +107,66 @@ def decide(
                     best = candidate
         if best is not None:
             c, j, parent = -best[0], -best[1], best[3]
-            reason = "near" if j >= jaccard_threshold else "contained"
-            removed[doc] = Decision(doc, parent, j, c, reason)
+            removed[doc] = Decision(doc, parent, j, c, rule.reason(j))
     return sorted(removed.values(), key=lambda d: d.doc)
+
+
+@dataclass(frozen=True, slots=True)
+class Removals:
+    """Every removal of a run as arrays sorted by document (``reason`` indexes ``REASONS``)."""
+
+    doc: np.ndarray
+    original: np.ndarray
+    jaccard: np.ndarray
+    containment: np.ndarray
+    reason: np.ndarray
+
+    @classmethod
+    def of(cls, decisions: list[Decision]) -> Removals:
+        ordered = sorted(decisions, key=lambda d: d.doc)
+        return cls(
+            np.array([d.doc for d in ordered], dtype=np.int64),
+            np.array([d.original for d in ordered], dtype=np.int64),
+            np.array([d.jaccard for d in ordered], dtype=np.float64),
+            np.array([d.containment for d in ordered], dtype=np.float64),
+            np.array([REASONS.index(d.reason) for d in ordered], dtype=np.int8),
+        )
+
+    def decisions(self) -> list[Decision]:
+        return [
+            Decision(d, o, j, c, REASONS[r])
+            for d, o, j, c, r in zip(
+                self.doc.tolist(),
+                self.original.tolist(),
+                self.jaccard.tolist(),
+                self.containment.tolist(),
+                self.reason.tolist(),
+                strict=True,
+            )
+        ]
+
+
+def with_exact_members(
+    documents: int, near: Removals, member: np.ndarray, rep: np.ndarray
+) -> Removals:
+    """``near`` decisions of exact-group representatives, plus every other member of a group:
+    removed for its representative if that stays, else for the representative's original
+    (identical shingle sets have identical scores, so the verification carries over)."""
+    original = np.full(documents, -1, dtype=np.int64)
+    jaccard = np.ones(documents, dtype=np.float64)
+    containment = np.ones(documents, dtype=np.float64)
+    reason = np.zeros(documents, dtype=np.int8)
+    original[near.doc] = near.original
+    jaccard[near.doc] = near.jaccard
+    containment[near.doc] = near.containment
+    reason[near.doc] = near.reason
+    if len(member):
+        follows = original[rep] >= 0  # the representative was removed: follow it
+        original[member] = np.where(follows, original[rep], rep)
+        jaccard[member] = np.where(follows, jaccard[rep], 1.0)
+        containment[member] = np.where(follows, containment[rep], 1.0)
+        reason[member] = np.where(follows, reason[rep], REASONS.index("exact"))
+    removed = np.flatnonzero(original >= 0)
+    return Removals(
+        removed, original[removed], jaccard[removed], containment[removed], reason[removed]
+    )

@@ -23,7 +23,9 @@ from tinlap.core.normalise import TokenBatch
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_POLY = np.uint64(0x9E3779B97F4A7C15)
+# 2^64 / golden ratio: the odd multiplier of tinlap's polynomial shingle hash and of every
+# other place that spreads small integers (band numbers, sketch rows) over 64 bits.
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _PAD = np.uint64(0x2545F4914F6CDD1D)  # stands in for missing tokens of documents shorter than n
 EMPTY = np.uint32(0xFFFFFFFF)
 
@@ -109,7 +111,7 @@ def shingle_sets(tokens: TokenBatch, n: int) -> ShingleSets:
     for k in range(n):
         pos = starts + k
         tok = np.where(pos < ends, tokens.hashes[np.minimum(pos, last)], _PAD)
-        h = h * _POLY + tok
+        h = h * GOLDEN + tok
     h = mix64(h)
 
     # Sort within documents (a loop of in-place slice sorts beats a two-key lexsort ~10x),

@@ -75,6 +75,16 @@ def verify(
     return PairScores(a, b, inter, jaccard, cont_a, cont_b)
 
 
+def score_sets(q: np.ndarray, t: np.ndarray) -> tuple[float, float, float]:
+    """(Jaccard, containment of q in t, of t in q) of two sorted shingle-hash arrays: one pair,
+    as the index scores each stored candidate without building a corpus of two."""
+    if len(q) == 0 or len(t) == 0:
+        return 0.0, 0.0, 0.0
+    pos = np.minimum(np.searchsorted(q, t), len(q) - 1)
+    inter = int(np.count_nonzero(q[pos] == t))
+    return inter / (len(q) + len(t) - inter), inter / len(q), inter / len(t)
+
+
 def _gather(sets: ShingleSets, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Concatenated shingle hashes of ``docs`` and, for each element, its position in ``docs``."""
     sizes = sets.sizes[docs]

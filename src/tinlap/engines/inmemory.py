@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 import tempfile
 import time
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,83 +26,62 @@ import pyarrow.parquet as pq
 
 from tinlap import __version__
 from tinlap.config import DedupConfig
-from tinlap.core.candidates import band_keys, exact_groups, lsh_pairs, sketch_filter
+from tinlap.core.batch import SketchedBatch, clean_records, sketch_records
 from tinlap.core.chrome import ChromeLearner, ChromeModel, DocLines, doc_lines, source_of
-from tinlap.core.clean import Cleaner, CleanResult
-from tinlap.core.decide import Decision, decide, policy_rank
-from tinlap.core.normalise import Tokeniser, repair_text
-from tinlap.core.sentences import coverage
-from tinlap.core.sketch import ShingleSets, exact_keys, minhash, shingle_sets
-from tinlap.core.verify import PairScores, verify
-from tinlap.engines.executors import LocalExecutor
+from tinlap.core.clean import CleanResult
+from tinlap.core.match import Corpus, match
+from tinlap.core.normalise import repair_text
+from tinlap.engines.executors import Executor, LocalExecutor
 from tinlap.engines.progress import progress
-from tinlap.io.read import InputError, Source, discover, read_all
-from tinlap.io.write import KeptWriter, write_json_atomic, write_table_atomic
+from tinlap.io.read import Source, read_all, reader_options, run_sources
+from tinlap.io.schema import REMOVED_LINES_SCHEMA, cluster_table, run_summary
+from tinlap.io.write import KeptCorpus, output_format, write_json_atomic, write_table_atomic
 from tinlap.records import ProblemLog, Record
-
-CLUSTER_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("cluster_id", pa.string()),
-        ("kept", pa.bool_()),
-        ("duplicate_of", pa.string()),
-        ("jaccard", pa.float64()),
-        ("containment", pa.float64()),
-        ("reason", pa.string()),
-    ]
-)
-
 
 # ------------------------------------------------------------------------------ per-batch stage
 
 
+# The learned boilerplate model as a task carries it: the object itself when tasks run in this
+# process, else the path of a file every worker loads once (not shipped with every task).
+ModelRef = ChromeModel | str | None
+
+
 @dataclass(slots=True)
 class BatchTask:
-    """One batch of records for ``sketch_batch``; ``spill`` is where its output texts go."""
+    """One batch of records for ``sketch_batch``."""
 
     start: int
     records: list[Record]
     config: DedupConfig
-    spill: str
-    model: str | None = None  # path of the pickled ChromeModel, when boilerplate was learned
+    model: ModelRef = None
 
 
 @dataclass(slots=True)
 class BatchSketch:
-    """What the matching stages need of a batch; the texts themselves wait in the spill file."""
+    """A sketched batch, with what the write needs: records without text and output texts."""
 
     start: int
     ids: list[str]
-    lengths: np.ndarray  # cleaned text length in characters (the "longest" policy)
-    keys: np.ndarray  # (n, 2) uint64 exact-key hashes
-    shingles: ShingleSets
-    signatures: np.ndarray  # (n, num_perm) uint32
-    removed_lines: Counter[str] = field(default_factory=Counter)
+    sketch: SketchedBatch  # its ``cleaned`` texts moved to ``outputs`` or ``spare``
+    records: list[Record]  # text dropped
+    outputs: list[str]  # the texts written for kept documents
+    spare: list[str] | None  # the cleaned texts when ``outputs`` are the originals
     seconds: Counter[str] = field(default_factory=Counter)  # CPU time of each sub-stage
 
-
-class Laps:
-    """CPU seconds per sub-stage: ``lap(name)`` books the time since the previous lap."""
-
-    def __init__(self, seconds: Counter[str]) -> None:
-        self.seconds = seconds
-        self.clock = time.process_time()
-
-    def __call__(self, stage: str) -> None:
-        now = time.process_time()
-        self.seconds[stage] += now - self.clock
-        self.clock = now
+    @property
+    def cleaned(self) -> list[str]:
+        return self.outputs if self.spare is None else self.spare
 
 
-@cache
-def _worker_state() -> tuple[Cleaner, Tokeniser]:
-    """Per-process cleaner and tokeniser (the tokeniser's cache is what makes it fast)."""
-    return Cleaner(), Tokeniser()
+def _model(ref: ModelRef) -> ChromeModel | None:
+    return _load_model(ref) if isinstance(ref, str) else ref
 
 
 @cache
 def _load_model(path: str) -> ChromeModel:
-    """The learned boilerplate model, loaded once per worker process (not shipped per task)."""
+    """The learned boilerplate model, loaded once per worker process (not shipped per task).
+
+    The file is this run's own, written a moment ago into a private temporary folder."""
     with open(path, "rb") as fh:
         model: ChromeModel = pickle.load(fh)
     return model
@@ -117,332 +96,53 @@ def learn_batch(task: BatchTask) -> DocLines:
 
 def clean_batch(task: BatchTask) -> tuple[list[str], list[CleanResult | None]]:
     """Repair and clean each document of a batch (``None`` results when cleaning is off)."""
-    model = _load_model(task.model) if task.model else None
-    return clean_records(task.records, task.config, model)
-
-
-def clean_records(
-    records: list[Record], config: DedupConfig, model: ChromeModel | None
-) -> tuple[list[str], list[CleanResult | None]]:
-    """Repair and clean records with the learned ``model`` (if any): the cleaning stage."""
-    cleaner, _ = _worker_state()
-    texts: list[str] = []
-    results: list[CleanResult | None] = []
-    for record in records:
-        text = repair_text(record.text)
-        result = None
-        if config.clean:
-            extra = (model.rule_for(source_of(record, config.source_field)),) if model else ()
-            result = cleaner.clean(text, extra)
-            text = result.text
-        texts.append(text)
-        results.append(result)
-    return texts, results
+    return clean_records(task.records, task.config, _model(task.model))
 
 
 def sketch_batch(task: BatchTask) -> BatchSketch:
     """Clean, normalise and sketch one batch; write its output texts to the spill file."""
-    _, tokeniser = _worker_state()
     config = task.config
     seconds: Counter[str] = Counter()
-    lap = Laps(seconds)
-    cleaned, results = clean_batch(task)
-    removed = Counter(r.rule for result in results if result for r in result.removed)
-    lap("clean")
-
+    sketch = sketch_records(task.records, config, _model(task.model), seconds)
+    cleaned = sketch.cleaned
     outputs = cleaned if config.output_text == "cleaned" else [r.text for r in task.records]
+    # The cleaned texts also serve the text check of borderline pairs (match()).
+    spare = None if outputs is cleaned else cleaned
     slim = [Record(r.id, "", r.path, r.line, r.fields) for r in task.records]
-    with open(task.spill, "wb") as fh:
-        # The cleaned texts also serve the sentence check of borderline pairs (match()).
-        spare = None if outputs is cleaned else cleaned
-        pickle.dump((slim, outputs, spare), fh, protocol=pickle.HIGHEST_PROTOCOL)
-    lap("spill")
-
-    tokens = tokeniser.tokenise_batch(cleaned)
-    lap("normalise")
-    keys = exact_keys(tokens)
-    shingles = shingle_sets(tokens, config.shingle_size)
-    signatures = minhash(shingles, config.num_perm)
-    lap("sketch")
+    sketch.cleaned = []
     return BatchSketch(
-        start=task.start,
-        ids=[r.id for r in task.records],
-        lengths=np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned)),
-        keys=keys,
-        shingles=shingles,
-        signatures=signatures,
-        removed_lines=removed,
-        seconds=seconds,
+        task.start, [r.id for r in task.records], sketch, slim, outputs, spare, seconds
     )
 
 
 # ------------------------------------------------------------------------------- whole corpus
 
 
-@dataclass(slots=True)
-class Corpus:
-    """The sketches of every document, concatenated in input order (index = document number)."""
+class BatchTexts:
+    """Cleaned texts of chosen documents, from the batches held in memory."""
 
-    ids: list[str]
-    lengths: np.ndarray
-    keys: np.ndarray
-    shingles: ShingleSets
-    signatures: np.ndarray
-    removed_lines: Counter[str]
-    seconds: Counter[str]
-
-    @classmethod
-    def concat(cls, parts: list[BatchSketch], num_perm: int) -> Corpus:
-        ids = [i for p in parts for i in p.ids]
-        if not parts:
-            return cls(
-                [],
-                np.zeros(0, np.int64),
-                np.zeros((0, 2), np.uint64),
-                ShingleSets(np.zeros(0, np.uint64), np.zeros(1, np.int64)),
-                np.zeros((0, num_perm), np.uint32),
-                Counter(),
-                Counter(),
-            )
-        sizes = np.concatenate([p.shingles.sizes for p in parts])
-        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-        removed: Counter[str] = Counter()
-        seconds: Counter[str] = Counter()
-        for p in parts:
-            removed.update(p.removed_lines)
-            seconds.update(p.seconds)
-        return cls(
-            ids=ids,
-            lengths=np.concatenate([p.lengths for p in parts]),
-            keys=np.concatenate([p.keys for p in parts]),
-            shingles=ShingleSets(np.concatenate([p.shingles.hashes for p in parts]), offsets),
-            signatures=np.concatenate([p.signatures for p in parts]),
-            removed_lines=removed,
-            seconds=seconds,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class MatchResult:
-    """Removal decisions for the whole corpus plus the counts that explain how they were found."""
-
-    decisions: list[Decision]
-    stats: dict[str, int]
-    # Names of ``Decision.original``; None: documents of the run (``--against``: indexed ones).
-    original_ids: list[str] | None = None
-    # Verified pairs per 0.01-wide bin of Jaccard and of the larger containment (the report
-    # plots them against the thresholds); None for --against runs.
-    histogram: dict[str, list[int]] | None = None
-
-
-class SpillTexts:
-    """Cleaned texts of chosen documents, read back from the per-batch spill files."""
-
-    def __init__(self, work: Path, batch_size: int) -> None:
-        self.work = work
-        self.batch_size = batch_size
+    def __init__(self, parts: list[BatchSketch]) -> None:
+        self.parts = parts
+        self.starts = [p.start for p in parts]
 
     def __call__(self, docs: Iterable[int]) -> dict[int, str]:
-        by_batch: dict[int, list[int]] = {}
-        for doc in docs:
-            by_batch.setdefault(doc // self.batch_size, []).append(doc)
         out: dict[int, str] = {}
-        for index, wanted in sorted(by_batch.items()):
-            with open(self.work / f"batch-{index:07d}.pkl", "rb") as fh:
-                _, outputs, spare = pickle.load(fh)
-            cleaned = outputs if spare is None else spare
-            for doc in wanted:
-                out[doc] = cleaned[doc - index * self.batch_size]
+        for doc in docs:
+            part = self.parts[bisect_right(self.starts, doc) - 1]
+            out[doc] = part.cleaned[doc - part.start]
         return out
-
-
-def sentence_rejections(
-    scores: PairScores,
-    config: DedupConfig,
-    texts: Callable[[Iterable[int]], dict[int, str]],
-) -> frozenset[tuple[int, int]]:
-    """Directions (x, y) that qualify only by a borderline score and whose sentences say no.
-
-    A direction x -> y qualifies by Jaccard or by the containment of x in y; below
-    ``certain_containment`` it must also reproduce ``min_sentence_coverage`` of x's sentence
-    text in y (coverage.py). Only these few pairs are read back and checked.
-    """
-    directions = []
-    for a, b, j, ca, cb in scores.rows():
-        for x, y, c in ((a, b, ca), (b, a, cb)):
-            qualifies = j >= config.jaccard_threshold or c >= config.containment_threshold
-            if qualifies and c < config.certain_containment:
-                directions.append((x, y))
-    if not directions:
-        return frozenset()
-    text = texts({d for pair in directions for d in pair})
-    return frozenset(
-        (x, y)
-        for x, y in directions
-        if coverage(text[x], text[y], config.shingle_size) < config.min_sentence_coverage
-    )
-
-
-def match(
-    corpus: Corpus,
-    config: DedupConfig,
-    texts: Callable[[Iterable[int]], dict[int, str]] | None = None,
-) -> MatchResult:
-    """Exact groups, then LSH + verification among one representative per exact group."""
-    n = len(corpus.ids)
-    rank = policy_rank(config.keep_policy, corpus.lengths, corpus.ids)
-    sizes = corpus.shingles.sizes
-    matchable = np.flatnonzero(sizes > 0)
-
-    # Exact duplicates: the policy's favourite of each group represents it from here on.
-    leader = exact_groups(corpus.keys[matchable])
-    order = np.lexsort((rank[matchable], leader))
-    grouped = matchable[order]
-    group_of = leader[order]
-    is_first = np.ones(len(grouped), dtype=bool)
-    is_first[1:] = group_of[1:] != group_of[:-1]
-    rep_of_group = dict(zip(group_of[is_first].tolist(), grouped[is_first].tolist(), strict=True))
-    reps = np.sort(grouped[is_first])
-    exact_members = [
-        (doc, rep_of_group[g])
-        for doc, g, first in zip(
-            grouped.tolist(), group_of.tolist(), is_first.tolist(), strict=True
-        )
-        if not first
-    ]
-
-    # Near and contained copies among representatives.
-    keys = band_keys(corpus.signatures[reps], config.bands, config.rows)
-    ra, rb = lsh_pairs(keys, sizes[reps], config.max_bucket)
-    a, b = reps[ra], reps[rb]
-    keep = sketch_filter(
-        corpus.signatures,
-        sizes,
-        a,
-        b,
-        config.jaccard_threshold,
-        config.containment_threshold,
-        config.prefilter_z,
-    )
-    scores = verify(corpus.shingles, a[keep], b[keep])
-    rejected = frozenset() if texts is None else sentence_rejections(scores, config, texts)
-    near = decide(scores, rank, config.jaccard_threshold, config.containment_threshold, rejected)
-
-    # Exact members follow their representative: to it if it stays, else to its original
-    # (identical shingle sets have identical scores, so the verification carries over).
-    by_doc = {d.doc: d for d in near}
-    decisions = list(near)
-    for doc, rep in exact_members:
-        rep_decision = by_doc.get(rep)
-        if rep_decision is None:
-            decisions.append(Decision(doc, rep, 1.0, 1.0, "exact"))
-        else:
-            decisions.append(
-                Decision(
-                    doc,
-                    rep_decision.original,
-                    rep_decision.jaccard,
-                    rep_decision.containment,
-                    rep_decision.reason,
-                )
-            )
-    decisions.sort(key=lambda d: d.doc)
-    stats = {
-        "documents": n,
-        "matchable": len(matchable),
-        "exact_group_representatives": len(reps),
-        "lsh_candidate_pairs": len(a),
-        "pairs_after_sketch_filter": int(keep.sum()),
-        "verified_pairs": len(scores),
-        "verified_duplicate_pairs": _count_qualifying(scores, config),
-        "directions_rejected_by_sentence_check": len(rejected),
-    }
-    return MatchResult(decisions, stats, histogram=similarity_histogram(scores))
-
-
-def similarity_histogram(scores: PairScores, bins: int = 100) -> dict[str, list[int]]:
-    """Counts of verified pairs per bin of [0, 1]: cheap, fixed size, enough to draw."""
-    larger = np.maximum(scores.containment_a, scores.containment_b)
-    return {
-        name: np.histogram(values, bins=bins, range=(0.0, 1.0))[0].tolist()
-        for name, values in (("jaccard", scores.jaccard), ("containment", larger))
-    }
-
-
-def _count_qualifying(scores: PairScores, config: DedupConfig) -> int:
-    best_c = np.maximum(scores.containment_a, scores.containment_b)
-    return int(
-        (
-            (scores.jaccard >= config.jaccard_threshold) | (best_c >= config.containment_threshold)
-        ).sum()
-    )
-
-
-def cluster_table(
-    decisions: list[Decision], ids: list[str], original_ids: list[str] | None = None
-) -> pa.Table:
-    """``clusters.parquet``: every document of a cluster of two or more, kept ones included.
-
-    ``original_ids`` names the originals when they are not documents of the run (``--against``).
-    """
-    return decisions_table(
-        np.array([d.doc for d in decisions], dtype=np.int64),
-        np.array([d.original for d in decisions], dtype=np.int64),
-        np.array([d.jaccard for d in decisions], dtype=np.float64),
-        np.array([d.containment for d in decisions], dtype=np.float64),
-        pa.array([d.reason for d in decisions], pa.string()),
-        pa.array(ids, pa.string()),
-        None if original_ids is None else pa.array(original_ids, pa.string()),
-    )
-
-
-def decisions_table(
-    doc: np.ndarray,
-    original: np.ndarray,
-    jaccard: np.ndarray,
-    containment: np.ndarray,
-    reason: pa.Array,
-    ids: pa.Array,
-    original_ids: pa.Array | None = None,
-) -> pa.Table:
-    """``clusters.parquet`` from decision arrays (doc i removed for ``original[i]``)."""
-    names = ids if original_ids is None else original_ids
-    kept = np.unique(original)
-    n_kept, n_removed = len(kept), len(doc)
-    nulls = pa.nulls(n_kept)
-    table = pa.table(
-        {
-            "id": pa.concat_arrays([names.take(pa.array(kept)), ids.take(pa.array(doc))]),
-            "cluster_id": pa.concat_arrays(
-                [names.take(pa.array(kept)), names.take(pa.array(original))]
-            ),
-            "kept": np.concatenate([np.ones(n_kept, bool), np.zeros(n_removed, bool)]),
-            "duplicate_of": pa.concat_arrays(
-                [nulls.cast(pa.string()), names.take(pa.array(original))]
-            ),
-            "jaccard": pa.concat_arrays([nulls.cast(pa.float64()), pa.array(jaccard)]),
-            "containment": pa.concat_arrays([nulls.cast(pa.float64()), pa.array(containment)]),
-            "reason": pa.concat_arrays([nulls.cast(pa.string()), reason.cast(pa.string())]),
-        },
-        schema=CLUSTER_SCHEMA,
-    )
-    return table.sort_by([("cluster_id", "ascending"), ("kept", "descending"), ("id", "ascending")])
 
 
 # ------------------------------------------------------------------------------------ the run
 
 
 def _batches(
-    records: Iterable[Record], config: DedupConfig, work: Path, model: str | None = None
+    records: Iterable[Record], config: DedupConfig, model: ModelRef = None
 ) -> Iterator[BatchTask]:
     it = iter(records)
     start = 0
-    for index in range(1 << 62):
-        chunk = list(islice(it, config.batch_size))
-        if not chunk:
-            return
-        yield BatchTask(start, chunk, config, str(work / f"batch-{index:07d}.pkl"), model)
+    while chunk := list(islice(it, config.batch_size)):
+        yield BatchTask(start, chunk, config, model)
         start += len(chunk)
 
 
@@ -450,55 +150,46 @@ def read_records(
     sources: list[Source], problems: ProblemLog, config: DedupConfig, workers: int | None = None
 ) -> Iterator[Record]:
     """The input records, read as every stage of a run reads them (the same texts each time)."""
-    return read_all(
-        sources,
-        problems,
-        **reader_options(config),
-        workers=config.workers if workers is None else workers,  # HTML extraction's workers
-    )
-
-
-def reader_options(config: DedupConfig) -> dict[str, Any]:
-    """The settings every reader of a run gets (so all stages read the same texts)."""
-    return {
-        "text_field": config.text_field,
-        "id_field": config.id_field,
-        "max_record_bytes": config.max_record_bytes,
-        "html_field": config.html_field,
-    }
+    extractors = LocalExecutor(config.workers if workers is None else workers)  # HTML pages
+    return read_all(sources, problems, **reader_options(config), map_fn=extractors.map)
 
 
 def learn_boilerplate(
-    sources: list[Source], config: DedupConfig, work: Path, executor: LocalExecutor, quiet: bool
-) -> str | None:
-    """The learning pass: read everything once, count lines per source, save the model.
-
-    Input problems are reported by the main pass, not here (the same records are read again).
-    Returns the model's path for the workers, or None when learning is off.
+    sources: list[Source], config: DedupConfig, executor: Executor, quiet: bool
+) -> ChromeModel | None:
+    """The learning pass: read everything once, count lines per source (None when learning
+    is off). Input problems are reported by the main pass (the same records are read again).
     """
     if not (config.clean and config.learn_boilerplate):
         return None
     records = read_records(sources, ProblemLog(keep=0), config)
-    learner = ChromeLearner(work, config.boilerplate_min_docs, config.boilerplate_fraction)
+    learner = ChromeLearner(None, config.boilerplate_min_docs, config.boilerplate_fraction)
     with progress("learn boilerplate", unit="doc", quiet=quiet) as bar:
-        for lines in executor.map(learn_batch, _batches(records, config, work)):
+        for lines in executor.map(learn_batch, _batches(records, config)):
             learner.add(lines)
             bar.update(len(lines.sources))
-    path = work / "chrome-model.pkl"
+    return learner.finish()
+
+
+def model_ref(model: ChromeModel | None, executor: Executor, folder: Path) -> ModelRef:
+    """How tasks get the model: itself in this process, else a file in ``folder``."""
+    if model is None or executor.in_process:
+        return model
+    path = folder / "chrome-model.pkl"
     with open(path, "wb") as fh:
-        pickle.dump(learner.finish(), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
     return str(path)
 
 
 @dataclass(slots=True)
 class RunSetup:
-    """What every run shares: its inputs, output format, scratch folder, executor, learned model."""
+    """What every run shares: its inputs, output format, executor and learned model."""
 
     sources: list[Source]
     out_format: str
-    work: Path
-    executor: LocalExecutor
-    model_path: str | None
+    executor: Executor
+    model: ChromeModel | None
+    model_ref: ModelRef
 
     def records(self, config: DedupConfig, problems: ProblemLog) -> Iterator[Record]:
         return read_records(self.sources, problems, config)
@@ -513,29 +204,17 @@ def _setup(
     timings: dict[str, float],
     quiet: bool,
 ) -> Iterator[RunSetup]:
-    """Discover inputs, make the scratch folder (removed afterwards) and run the learning pass."""
+    """Discover inputs and run the learning pass. Nothing is written but the outputs: the
+    model's file, when worker processes need one, lives in a private temporary folder."""
     clock = time.perf_counter()
-    sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
+    sources = run_sources(inputs, config.input_format, out_dir, problems)
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".tinlap-work-", dir=out_dir))
     executor = LocalExecutor(config.workers)
-    try:
-        model_path = learn_boilerplate(sources, config, work, executor, quiet)
-        timings["learn_boilerplate"] = _lap(clock)
-        yield RunSetup(sources, _output_format(config, sources), work, executor, model_path)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-# Input formats that cannot be written back as they came: pages become JSONL rows (id, url,
-# title, text), the shape of their records.
-_OUTPUT_FOR_INPUT = {"html": "jsonl", "warc": "jsonl"}
-
-
-def _output_format(config: DedupConfig, sources: list[Source]) -> str:
-    """The kept corpus's format: as asked, else the first input's (JSONL for HTML and WARC)."""
-    first = sources[0].format if sources else "jsonl"
-    return config.output_format or _OUTPUT_FOR_INPUT.get(first, first)
+    model = learn_boilerplate(sources, config, executor, quiet)
+    timings["learn_boilerplate"] = _lap(clock)
+    with tempfile.TemporaryDirectory(prefix="tinlap-model-") as folder:
+        ref = model_ref(model, executor, Path(folder))
+        yield RunSetup(sources, output_format(config, sources), executor, model, ref)
 
 
 def run_dedup(
@@ -561,21 +240,28 @@ def run_dedup(
     timings: dict[str, float] = {}
     with _setup(inputs, out_dir, config, problems, timings, quiet) as run:
         clock = time.perf_counter()
-        tasks = _batches(run.records(config, problems), config, run.work, run.model_path)
+        tasks = _batches(run.records(config, problems), config, run.model_ref)
         parts: list[BatchSketch] = []
         with progress("read, clean, sketch", unit="doc", quiet=quiet) as bar:
             for part in run.executor.map(sketch_batch, tasks):
                 parts.append(part)
                 bar.update(len(part.ids))
-        corpus = Corpus.concat(parts, config.num_perm)
-        del parts
+        seconds: Counter[str] = Counter()
+        for part in parts:
+            seconds.update(part.seconds)
+        corpus = Corpus.concat(
+            [i for part in parts for i in part.ids],
+            [part.sketch for part in parts],
+            config.num_perm,
+            seconds,
+        )
         timings["read_clean_sketch"] = _lap(clock)
 
         clock = time.perf_counter()
         if against is None:
-            result = match(corpus, config, SpillTexts(run.work, config.batch_size))
+            result = match(corpus, config, BatchTexts(parts))
         else:
-            result = match_against(corpus, config, against, SpillTexts(run.work, config.batch_size))
+            result = match_against(corpus, config, against, BatchTexts(parts))
         timings["candidates_verify_cluster"] = _lap(clock)
 
         clock = time.perf_counter()
@@ -585,9 +271,9 @@ def run_dedup(
             out_dir / "clusters.parquet",
             cluster_table(result.decisions, corpus.ids, result.original_ids),
         )
-        written = _write_kept(run.work, out_dir, run.out_format, removed, config, quiet, problems)
+        written = _write_kept(parts, out_dir, run.out_format, removed, config, quiet, problems)
         timings["write"] = _lap(clock)
-        learned = _model_summary(run.model_path)
+        learned = run.model.summary() if run.model else None
 
     summary = run_summary(
         documents=len(corpus.ids),
@@ -611,55 +297,8 @@ def run_dedup(
     return summary
 
 
-def _warn_widened(writer: KeptWriter, problems: ProblemLog) -> None:
-    for name in sorted(writer.widened_columns):
-        problems.warning(
-            str(writer.path),
-            0,
-            "widened_column",
-            f"column {name!r}: later records did not fit the first ones' type; written as text",
-        )
-
-
-def _outside(sources: list[Source], out_dir: Path, problems: ProblemLog) -> list[Source]:
-    """Drop input files inside the output folder (a previous run's output is not input)."""
-    out = out_dir.resolve()
-    kept = []
-    for source in sources:
-        if source.path.resolve().is_relative_to(out):
-            problems.warning(str(source.path), 0, "skipped_output", "inside the output folder")
-        else:
-            kept.append(source)
-    if sources and not kept:
-        raise InputError(f"every input file is inside the output folder {out_dir}")
-    return kept
-
-
-def _kept_writer(out_dir: Path, fmt: str, config: DedupConfig, problems: ProblemLog) -> KeptWriter:
-    # Ids renamed id#2 or invented as FILE:LINE are text: a Parquet id column must hold them.
-    renamed = (
-        problems.counts[("warning", "duplicate_id")] + problems.counts[("warning", "missing_id")]
-    )
-    return KeptWriter(
-        out_dir,
-        fmt,
-        text_field=config.text_field,
-        id_field=config.id_field,
-        ids_as_text=renamed > 0,
-    )
-
-
-def _write_one(writer: KeptWriter, record: Record, text: str, problems: ProblemLog) -> None:
-    """Write one document; one the output format cannot hold (e.g. an id that is no safe .txt
-    path) is an error naming its file and line, never a silent loss."""
-    try:
-        writer.write(record, text)
-    except ValueError as err:
-        problems.error(record.path, record.line, "unwritable", str(err))
-
-
 def _write_kept(
-    work: Path,
+    parts: list[BatchSketch],
     out_dir: Path,
     fmt: str,
     removed: np.ndarray,
@@ -667,79 +306,25 @@ def _write_kept(
     quiet: bool,
     problems: ProblemLog,
 ) -> int:
-    """Stream the kept documents from the spill files into the output corpus."""
+    """Write the kept documents into the output corpus, in input order."""
     with (
-        _kept_writer(out_dir, fmt, config, problems) as writer,
+        KeptCorpus(out_dir, fmt, config, problems) as writer,
         progress("write", total=int((~removed).sum()), unit="doc", quiet=quiet) as bar,
     ):
-        doc = 0
-        for spill in sorted(work.glob("batch-*.pkl")):
-            with open(spill, "rb") as fh:
-                records, texts, _ = pickle.load(fh)
-            for record, text in zip(records, texts, strict=True):
-                if not removed[doc]:
-                    _write_one(writer, record, text, problems)
+        for part in parts:
+            gone = removed[part.start : part.start + len(part.records)].tolist()
+            for record, text, is_removed in zip(part.records, part.outputs, gone, strict=True):
+                if not is_removed:
+                    writer.write(record, text)
                     bar.update(1)
-                doc += 1
-    _warn_widened(writer, problems)
     return writer.count
-
-
-def _model_summary(path: str | None) -> dict[str, object] | None:
-    return _load_model(path).summary() if path else None
 
 
 def _lap(start: float) -> float:
     return round(time.perf_counter() - start, 3)
 
 
-def run_summary(
-    *,
-    documents: int,
-    written: int,
-    removed_by_reason: Counter[str],
-    clusters: int,
-    stats: dict[str, int],
-    histogram: dict[str, list[int]] | None,
-    removed_lines: Counter[str],
-    worker_seconds: Counter[str],
-    problems: ProblemLog,
-    config: DedupConfig,
-    out_format: str,
-    timings: dict[str, float],
-) -> dict[str, Any]:
-    """summary.json of a dedup run (in-memory or sharded): counts that add up, and why."""
-    removed = sum(removed_by_reason.values())
-    return {
-        "tinlap_version": __version__,
-        "documents_read": documents,
-        "documents_kept": written,
-        "documents_unwritable": documents - removed - written,
-        "documents_removed": removed,
-        "removed_by_reason": {
-            r: removed_by_reason.get(r, 0) for r in ("exact", "near", "contained")
-        },
-        "clusters": clusters,
-        "documents_not_matchable": documents - stats["matchable"],
-        "output_format": out_format,
-        "input_problems": {
-            **problems.summary(),
-            "messages": [str(p) for p in problems.problems[:1000]],
-        },
-        "cleaning": {"lines_removed_by_rule": dict(sorted(removed_lines.items()))},
-        "matching": {**stats, "verified_pairs_histogram": histogram},
-        "seconds_per_stage": timings,
-        "worker_cpu_seconds": {k: round(v, 3) for k, v in sorted(worker_seconds.items())},
-        "config": config.to_dict(),
-    }
-
-
 # ------------------------------------------------------------------------------ the clean run
-
-REMOVED_LINES_SCHEMA = pa.schema(
-    [("id", pa.string()), ("line", pa.int64()), ("text", pa.string()), ("rule", pa.string())]
-)
-
 
 @dataclass(slots=True)
 class CleanedBatch:
@@ -781,10 +366,10 @@ def run_clean(
     documents = 0
     with _setup(inputs, out_dir, config, problems, timings, quiet) as run:
         clock = time.perf_counter()
-        tasks = _batches(run.records(config, problems), config, run.work, run.model_path)
-        tmp_lines = run.work / "removed_lines.parquet"
+        tasks = _batches(run.records(config, problems), config, run.model_ref)
+        tmp_lines = out_dir / f".removed_lines.parquet.{os.getpid()}.tmp"
         with (
-            _kept_writer(out_dir, run.out_format, config, problems) as writer,
+            KeptCorpus(out_dir, run.out_format, config, problems) as writer,
             pq.ParquetWriter(tmp_lines, REMOVED_LINES_SCHEMA, compression="zstd") as lines_out,
             progress("clean", unit="doc", quiet=quiet) as bar,
         ):
@@ -792,14 +377,13 @@ def run_clean(
                 lines_out.write_table(batch.removed)
                 by_rule.update(batch.removed.column("rule").to_pylist())
                 for record, text in zip(batch.records, batch.texts, strict=True):
-                    _write_one(writer, record, text, problems)
+                    writer.write(record, text)
                 documents += len(batch.records)
                 bar.update(len(batch.records))
         written = writer.count
-        _warn_widened(writer, problems)
         os.replace(tmp_lines, out_dir / "removed_lines.parquet")
         timings["clean_write"] = _lap(clock)
-        learned = _model_summary(run.model_path)
+        learned = run.model.summary() if run.model else None
         out_format, inputs_read = run.out_format, [str(s.path.resolve()) for s in run.sources]
     summary = {
         "tinlap_version": __version__,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -26,20 +25,13 @@ import numpy as np
 import pyarrow as pa
 
 from tinlap.config import DedupConfig
-from tinlap.engines.executors import LocalExecutor, RayExecutor, make_executor
-from tinlap.engines.inmemory import (
-    _kept_writer,
-    _output_format,
-    _outside,
-    _warn_widened,
-    _write_one,
-    decisions_table,
-    run_summary,
-)
+from tinlap.core.decide import Removals, with_exact_members
+from tinlap.core.rules import REASONS
+from tinlap.engines.executors import Executor, make_executor
 from tinlap.engines.progress import progress
 from tinlap.engines.stages import STAGE_ORDER, RunContext, run_task, task_count
 from tinlap.engines.stages.candidates import exact_members
-from tinlap.engines.stages.cluster import decide_partitions
+from tinlap.engines.stages.cluster import DECISION_SCHEMA, decide_partitions
 from tinlap.engines.stages.context import (
     BYTES_PER_BAND_RECORD,
     BYTES_PER_EXACT_RECORD,
@@ -48,9 +40,10 @@ from tinlap.engines.stages.context import (
 from tinlap.engines.stages.exchange import gather
 from tinlap.engines.stages.ingest import load_part, merge_problems, shard_ids
 from tinlap.engines.stages.star import round_name
-from tinlap.io.read import InputError, Source, discover
+from tinlap.io.read import InputError, Source, run_sources
+from tinlap.io.schema import decisions_table, run_summary
 from tinlap.io.storage import CorruptIntermediate, Storage, StorageError, producer_of
-from tinlap.io.write import write_json_atomic, write_table_atomic
+from tinlap.io.write import KeptCorpus, output_format, write_json_atomic, write_table_atomic
 from tinlap.records import ProblemLog, Record, StrictInputError
 
 DEFAULT_MEMORY_LIMIT = 2 * 2**30
@@ -60,7 +53,6 @@ PROCESS_OVERHEAD = 384 * 2**20
 RUN_FILE = "run.json"
 MAX_STAR_ROUNDS = 200
 BYTES_PER_STAR_EDGE = 64
-_REASONS = ("exact", "near", "contained")
 
 
 def default_memory_limit(workers: int) -> int:
@@ -98,7 +90,7 @@ def run_sharded(
     """Run the dedup job as stage tasks and write ``out_dir``; returns the summary."""
     problems = problems if problems is not None else ProblemLog()
     started = time.perf_counter()
-    sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
+    sources = run_sources(inputs, config.input_format, out_dir, problems)
     out_dir.mkdir(parents=True, exist_ok=True)
     root = options.work or str(out_dir / ".tinlap-work")
     storage = Storage(root)
@@ -174,7 +166,7 @@ class _Driver:
     """Runs stages in order, each one's unfinished tasks only, and keeps their results."""
 
     def __init__(
-        self, storage: Storage, executor: LocalExecutor | RayExecutor, quiet: bool
+        self, storage: Storage, executor: Executor, quiet: bool
     ) -> None:
         self.storage = storage
         self.executor = executor
@@ -250,12 +242,10 @@ class _Driver:
                 for index, result in zip(missing, self.executor.map(fn, missing), strict=True):
                     results[index] = result
                     bar.update(1)
-        except BrokenProcessPool as err:
-            raise self._lost(stage, results) from err
         except StorageError as err:
             raise RunError(f"stage {stage}: {err}; {self._kept(stage, results)}") from err
         except Exception as err:
-            if type(err).__name__ in ("WorkerCrashedError", "NodeDiedError", "RayActorError"):
+            if self.executor.lost_worker(err):
                 raise self._lost(stage, results) from err
             raise
         self.results[stage] = [r for r in results if r is not None]
@@ -297,46 +287,28 @@ def _layout(ctx: RunContext, results: list[dict[str, Any]]) -> RunContext:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Decisions:
-    """Every removal, as arrays sorted by document."""
-
-    doc: np.ndarray
-    original: np.ndarray
-    jaccard: np.ndarray
-    containment: np.ndarray
-    reason: np.ndarray  # index into _REASONS
-
-
-def final_decisions(ctx: RunContext, storage: Storage) -> _Decisions:
+def final_decisions(ctx: RunContext, storage: Storage) -> Removals:
     """Near/contained decisions of representatives, then exact members follow theirs."""
-    n = ctx.documents
     near = gather(
         storage, [f"decide/{q:05d}/decisions.parquet" for q in range(ctx.decide_partitions)]
     )
-    original = np.full(n, -1, dtype=np.int64)
-    jaccard = np.ones(n, dtype=np.float64)
-    containment = np.ones(n, dtype=np.float64)
-    reason = np.zeros(n, dtype=np.int8)
-    if near.num_rows:
-        doc = near.column("doc").to_numpy()
-        original[doc] = near.column("original").to_numpy()
-        jaccard[doc] = near.column("jaccard").to_numpy()
-        containment[doc] = near.column("containment").to_numpy()
-        codes = {name: i for i, name in enumerate(_REASONS)}
-        reason[doc] = [codes[r] for r in near.column("reason").to_pylist()]
+    if near.num_rows == 0:
+        near = DECISION_SCHEMA.empty_table()
     members = exact_members(storage, ctx)
-    if members.num_rows:
-        member = members.column("doc").to_numpy()
-        rep = members.column("rep").to_numpy()
-        follows = original[rep] >= 0  # the representative was removed: follow it
-        original[member] = np.where(follows, original[rep], rep)
-        jaccard[member] = np.where(follows, jaccard[rep], 1.0)
-        containment[member] = np.where(follows, containment[rep], 1.0)
-        reason[member] = np.where(follows, reason[rep], 0)
-    removed = np.flatnonzero(original >= 0)
-    return _Decisions(
-        removed, original[removed], jaccard[removed], containment[removed], reason[removed]
+    if members.num_rows == 0:
+        members = pa.table({"doc": np.zeros(0, np.int64), "rep": np.zeros(0, np.int64)})
+    codes = {name: i for i, name in enumerate(REASONS)}
+    return with_exact_members(
+        ctx.documents,
+        Removals(
+            near.column("doc").to_numpy(),
+            near.column("original").to_numpy(),
+            near.column("jaccard").to_numpy(),
+            near.column("containment").to_numpy(),
+            np.array([codes[r] for r in near.column("reason").to_pylist()], dtype=np.int8),
+        ),
+        members.column("doc").to_numpy(),
+        members.column("rep").to_numpy(),
     )
 
 
@@ -364,14 +336,14 @@ def _finish(
             decisions.original,
             decisions.jaccard,
             decisions.containment,
-            pa.array(np.array(_REASONS)[decisions.reason]),
+            pa.array(np.array(REASONS)[decisions.reason]),
             ids,
         ),
     )
     del ids
     removed = np.zeros(ctx.documents, dtype=bool)
     removed[decisions.doc] = True
-    out_format = _output_format(ctx.config, list(ctx.sources))
+    out_format = output_format(ctx.config, list(ctx.sources))
     written = _write_kept(ctx, storage, out_dir, out_format, removed, problems, quiet)
     driver.seconds["write"] = round(time.perf_counter() - clock, 3)
     return _summary(ctx, storage, driver, decisions, written, problems, out_format)
@@ -390,7 +362,7 @@ def _write_kept(
     config = ctx.config
     original_text = config.output_text == "original"
     with (
-        _kept_writer(out_dir, out_format, config, problems) as writer,
+        KeptCorpus(out_dir, out_format, config, problems) as writer,
         progress("write", total=int((~removed).sum()), unit="doc", quiet=quiet) as bar,
     ):
         for shard in range(len(ctx.shards)):
@@ -404,9 +376,8 @@ def _write_kept(
             for record, text, is_removed in zip(records, texts, gone.tolist(), strict=True):
                 if not is_removed:
                     slim = Record(record.id, "", record.path, record.line, record.fields)
-                    _write_one(writer, slim, text, problems)
+                    writer.write(slim, text)
                     bar.update(1)
-    _warn_widened(writer, problems)
     return writer.count
 
 
@@ -414,7 +385,7 @@ def _summary(
     ctx: RunContext,
     storage: Storage,
     driver: _Driver,
-    decisions: _Decisions,
+    decisions: Removals,
     written: int,
     problems: ProblemLog,
     out_format: str,
@@ -447,7 +418,7 @@ def _summary(
     summary = run_summary(
         documents=ctx.documents,
         written=written,
-        removed_by_reason=Counter(_REASONS[i] for i in decisions.reason.tolist()),
+        removed_by_reason=Counter(REASONS[i] for i in decisions.reason.tolist()),
         clusters=len(np.unique(decisions.original)),
         stats=stats,
         histogram={k: v.tolist() for k, v in histogram.items()},
@@ -464,7 +435,7 @@ def _summary(
     else:
         summary["cleaning"]["learned_boilerplate"] = None
     summary["inputs"] = [str(s.path.resolve()) for s in ctx.sources]
-    in_process = isinstance(driver.executor, LocalExecutor) and driver.executor.workers <= 1
+    in_process = driver.executor.in_process
     task_cpu = sum(
         r.get("cpu_seconds", 0.0) for rs in results.values() for r in rs if not r.get("reused")
     )

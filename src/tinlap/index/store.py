@@ -31,7 +31,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +40,13 @@ import zstandard
 
 from tinlap import __version__
 from tinlap.config import DedupConfig
+from tinlap.core.batch import sketch_records
 from tinlap.core.candidates import band_keys, lsh_pairs
 from tinlap.core.decide import Decision
-from tinlap.core.normalise import Tokeniser
-from tinlap.core.sentences import coverage
-from tinlap.core.sketch import ShingleSets, exact_keys, minhash, mix64, shingle_sets
-from tinlap.engines.inmemory import BatchTask, Corpus, MatchResult, clean_batch
+from tinlap.core.match import Corpus, MatchResult
+from tinlap.core.rules import CopyRule
+from tinlap.core.sketch import GOLDEN, ShingleSets, mix64
+from tinlap.core.verify import score_sets
 from tinlap.records import Record
 
 FORMAT = 1
@@ -54,7 +54,6 @@ DB_NAME = "index.sqlite"
 MAX_MATCHES = 10  # matches reported per document, best first
 _CHUNK = 2000  # documents sketched and decided at a time inside one add
 _NEVER = 1 << 62  # a seq beyond every stored one
-_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 # A fixed text whose sketch is stored at create: if normalisation, cleaning or hashing ever
 # change, the fingerprint changes and an old index is refused instead of silently mismatching.
 _PROBE = (
@@ -169,30 +168,22 @@ class Sketches:
         return self.shingles.sizes
 
 
-@cache
-def _tokeniser() -> Tokeniser:
-    return Tokeniser()
-
-
 def bucket_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """Band keys with their band number mixed in, as int64: one key column fits every band."""
     keys = band_keys(signatures, bands, rows)
-    return mix64(keys ^ (np.arange(1, bands + 1, dtype=np.uint64) * _BAND_MIX)).view(np.int64)
+    return mix64(keys ^ (np.arange(1, bands + 1, dtype=np.uint64) * GOLDEN)).view(np.int64)
 
 
 def sketch_texts(texts: list[str], settings: IndexSettings) -> Sketches:
     """Repair, clean, normalise and sketch texts exactly as a dedup run's batch stage does."""
-    config = settings.config()
     records = [Record(str(i), text, "") for i, text in enumerate(texts)]
-    cleaned, _ = clean_batch(BatchTask(0, records, config, spill=""))
-    tokens = _tokeniser().tokenise_batch(cleaned)
-    shingles = shingle_sets(tokens, settings.shingle_size)
-    signatures = minhash(shingles, settings.num_perm)
+    sk = sketch_records(records, settings.config())
+    cleaned = sk.cleaned
     return Sketches(
-        keys=exact_keys(tokens),
-        shingles=shingles,
-        buckets=bucket_keys(signatures, settings.bands, settings.rows),
-        lengths=np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned)),
+        keys=sk.keys,
+        shingles=sk.shingles,
+        buckets=bucket_keys(sk.signatures, settings.bands, settings.rows),
+        lengths=sk.lengths,
         texts=lambda docs: {d: cleaned[d] for d in docs},
     )
 
@@ -290,6 +281,7 @@ class Index:
         self._write_lock = threading.Lock()
         try:
             self.settings = self._check_meta()
+            self.rule = CopyRule.of(self.settings.config())
         except BaseException:
             self.close()
             raise
@@ -646,12 +638,11 @@ class Index:
         """Pairs (i, ref) that qualify only by a borderline containment (below
         ``certain_containment``) and whose sentences say no, as dedup's sentence check does:
         the new document must reproduce ``min_sentence_coverage`` of its sentence text."""
-        s = self.settings
         borderline = [
             (i, ref)
             for i, pairs in enumerate(found)
             for _, match, ref in pairs
-            if match.containment < s.certain_containment
+            if self.rule.borderline(match.jaccard, match.containment)
         ]
         if not borderline:
             return set()
@@ -668,8 +659,7 @@ class Index:
         return {
             (i, ref)
             for i, ref in borderline
-            if coverage(new[i], old[ref] if ref >= 0 else new[-1 - ref], s.shingle_size)
-            < s.min_sentence_coverage
+            if not self.rule.confirms(new[i], old[ref] if ref >= 0 else new[-1 - ref])
         }
 
     def _score(
@@ -686,15 +676,12 @@ class Index:
         first); None unless it qualifies. ``rank`` orders earlier documents (first = best)."""
         if len(target) == 0:
             return None
-        pos = np.minimum(np.searchsorted(q, target), len(q) - 1)
-        inter = int(np.count_nonzero(q[pos] == target))
-        jaccard = inter / (len(q) + len(target) - inter)
-        containment = inter / len(q)
-        s = self.settings
-        if jaccard < s.jaccard_threshold and containment < s.containment_threshold:
+        jaccard, containment, _ = score_sets(q, target)
+        rule = self.rule
+        if not rule.qualifies(jaccard, containment):
             return None
         exact = key == target_key
-        reason = "exact" if exact else "near" if jaccard >= s.jaccard_threshold else "contained"
+        reason = rule.reason(jaccard, exact)
         # cluster.decide's preference (containment, then Jaccard, then the earliest), after
         # an exact copy, as dedup's exact groups go first.
         return (not exact, -containment, -jaccard, rank), Match(

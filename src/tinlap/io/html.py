@@ -13,7 +13,7 @@ into text. Problem kinds added here. Errors (page skipped): ``too_large`` (over
 (the extractor raised). Warning (page kept, as an empty document): ``no_text``.
 
 Extraction is the slow stage (tens of pages per second per core), so ``page_records`` runs it
-on ``workers`` processes, in input order, when asked to.
+through the ``map_fn`` it is handed (an executor's ``map``: worker processes), in input order.
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from tinlap.engines.executors import LocalExecutor
 from tinlap.io.read import _STREAM_ERRORS, InputError, _open_binary
-from tinlap.records import ProblemLog, Record
+from tinlap.records import MapFn, ProblemLog, Record
 
 MAX_PAGE_BYTES = 5 * 2**20  # a bigger page is no article; lxml + trafilatura would take seconds
 PAGE_TIMEOUT = 10.0  # seconds of extraction per page (where a timer can interrupt it)
@@ -300,7 +299,7 @@ def page_records(
     pages: Iterable[Page],
     problems: ProblemLog,
     *,
-    workers: int = 1,
+    map_fn: MapFn = map,
     timeout: float | None = PAGE_TIMEOUT,
 ) -> Iterator[Record]:
     """Extract each page into a Record, in order: ``text`` = title + main text.
@@ -309,11 +308,11 @@ def page_records(
     extractor cannot finish is an error. The Record's fields get ``url`` (the page's own
     ``url`` field or address first, else its canonical URL) and ``title`` when known.
     """
-    executor = LocalExecutor(workers)  # trafilatura is imported by the first page that needs it
     it = iter(pages)
     chunks = iter(lambda: list(islice(it, _CHUNK_PAGES)), [])
     tasks = (_Task(chunk, timeout) for chunk in chunks)
-    for task, results in zip_tasks(tasks, executor):
+    # trafilatura is imported by the first page that needs it, in the process that extracts it
+    for task, results in zip_tasks(tasks, map_fn):
         for page, result in zip(task.pages, results, strict=True):
             if isinstance(result, tuple):
                 problems.error(page.path, page.line, *result)
@@ -335,7 +334,7 @@ def page_records(
 
 
 def zip_tasks(
-    tasks: Iterator[_Task], executor: LocalExecutor
+    tasks: Iterator[_Task], map_fn: MapFn
 ) -> Iterator[tuple[_Task, list[Extracted | tuple[str, str]]]]:
     """(task, its results) in task order; tasks are remembered only while in flight."""
     pending: deque[_Task] = deque()
@@ -345,7 +344,7 @@ def zip_tasks(
             pending.append(task)
             yield task
 
-    for results in executor.map(_extract_task, remember()):
+    for results in map_fn(_extract_task, remember()):
         yield pending.popleft(), results
 
 

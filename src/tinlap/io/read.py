@@ -31,7 +31,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-from tinlap.records import ProblemLog, Record
+from tinlap.config import DedupConfig
+from tinlap.records import MapFn, ProblemLog, Record
 
 FORMATS = ("txt", "jsonl", "parquet", "html", "warc")
 _ROOTED = ("txt", "html")  # formats whose document id is the file's path inside its folder
@@ -281,14 +282,15 @@ def read_source(
     id_field: str = "id",
     max_record_bytes: int = 64 * 2**20,
     html_field: str | None = None,
-    workers: int = 1,
+    map_fn: MapFn = map,
     max_page_bytes: int | None = None,
     page_timeout: float | None = None,
 ) -> Iterator[Record]:
     """Stream the records of one file; everything unusable goes to ``problems`` instead.
 
     HTML (``.html`` files, WARC responses, or the field ``html_field`` of JSONL/Parquet
-    records) is turned into text by :mod:`tinlap.io.html` on ``workers`` processes, each page
+    records) is turned into text by :mod:`tinlap.io.html` through ``map_fn`` (an executor's
+    ``map``: worker processes), each page
     bounded by ``max_page_bytes`` (default the smaller of ``html.MAX_PAGE_BYTES`` and
     ``max_record_bytes``) and ``page_timeout`` seconds (default ``html.PAGE_TIMEOUT``).
     """
@@ -300,7 +302,7 @@ def read_source(
             id_field=id_field,
             max_record_bytes=max_record_bytes,
             html_field=html_field,
-            workers=workers,
+            map_fn=map_fn,
             max_page_bytes=max_page_bytes,
             page_timeout=page_timeout,
         )
@@ -328,12 +330,12 @@ def _read_pages(
     id_field: str = "id",
     max_record_bytes: int = 64 * 2**20,
     html_field: str | None = None,
-    workers: int = 1,
+    map_fn: MapFn = map,
     max_page_bytes: int | None = None,
     page_timeout: float | None = None,
 ) -> Iterator[Record]:
     """HTML and WARC input: the pages of all ``sources`` in one stream, then main-text
-    extraction (tinlap.io.html) on one set of ``workers`` for all of them."""
+    extraction (tinlap.io.html) through one ``map_fn`` for all of them."""
     from tinlap.io import html
 
     max_bytes = min(max_page_bytes or html.MAX_PAGE_BYTES, max_record_bytes)
@@ -360,7 +362,7 @@ def _read_pages(
         return html.html_field_pages(records, problems, max_bytes)
 
     pages = itertools.chain.from_iterable(map(pages_of, sources))
-    return html.page_records(pages, problems, workers=workers, timeout=timeout)
+    return html.page_records(pages, problems, map_fn=map_fn, timeout=timeout)
 
 
 def _by_source(sources: Iterable[Source], problems: ProblemLog, **kw: Any) -> Iterator[Record]:
@@ -753,3 +755,34 @@ def _parquet_text(
         text = _decode(text, path, row, problems, "text")
     _warn_if_empty(text, path, row, problems)
     return text
+
+
+def _outside_output(sources: list[Source], out_dir: Path, problems: ProblemLog) -> list[Source]:
+    """Drop input files inside the output folder (a previous run's output is not input)."""
+    out = out_dir.resolve()
+    kept = []
+    for source in sources:
+        if source.path.resolve().is_relative_to(out):
+            problems.warning(str(source.path), 0, "skipped_output", "inside the output folder")
+        else:
+            kept.append(source)
+    if sources and not kept:
+        raise InputError(f"every input file is inside the output folder {out_dir}")
+    return kept
+
+
+def run_sources(
+    inputs: list[str], fmt: str | None, out_dir: Path, problems: ProblemLog
+) -> list[Source]:
+    """The input files of a run: discovered, less any inside its output folder."""
+    return _outside_output(discover(inputs, fmt, problems=problems), out_dir, problems)
+
+
+def reader_options(config: DedupConfig) -> dict[str, Any]:
+    """The settings every reader of a run gets (so all stages read the same texts)."""
+    return {
+        "text_field": config.text_field,
+        "id_field": config.id_field,
+        "max_record_bytes": config.max_record_bytes,
+        "html_field": config.html_field,
+    }

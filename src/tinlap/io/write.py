@@ -20,7 +20,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tinlap.records import Record
+from tinlap.config import DedupConfig
+from tinlap.io.read import Source
+from tinlap.records import ProblemLog, Record
 
 _KEPT_NAMES = {"txt": "kept", "jsonl": "kept.jsonl", "parquet": "kept.parquet"}
 _PARQUET_BATCH_ROWS = 10_000
@@ -392,3 +394,62 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+# Input formats that cannot be written back as they came: pages become JSONL rows (id, url,
+# title, text), the shape of their records.
+_OUTPUT_FOR_INPUT = {"html": "jsonl", "warc": "jsonl"}
+
+
+def output_format(config: DedupConfig, sources: list[Source]) -> str:
+    """The kept corpus's format: as asked, else the first input's (JSONL for HTML and WARC)."""
+    first = sources[0].format if sources else "jsonl"
+    return config.output_format or _OUTPUT_FOR_INPUT.get(first, first)
+
+
+class KeptCorpus:
+    """The kept corpus of a run, written one document at a time (both engines write it so).
+
+    A document the output format cannot hold (e.g. an id that is no safe .txt path) is an
+    error naming its file and line, never a silent loss; columns widened to text are warned.
+    """
+
+    def __init__(self, out_dir: Path, fmt: str, config: DedupConfig, problems: ProblemLog) -> None:
+        # Ids renamed id#2 or invented as FILE:LINE are text: a Parquet id column must hold them.
+        renamed = (
+            problems.counts[("warning", "duplicate_id")]
+            + problems.counts[("warning", "missing_id")]
+        )
+        self.problems = problems
+        self.writer = KeptWriter(
+            out_dir,
+            fmt,
+            text_field=config.text_field,
+            id_field=config.id_field,
+            ids_as_text=renamed > 0,
+        )
+
+    @property
+    def count(self) -> int:
+        return self.writer.count
+
+    def __enter__(self) -> KeptCorpus:
+        self.writer.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.writer.__exit__(*exc)
+        for name in sorted(self.writer.widened_columns):
+            self.problems.warning(
+                str(self.writer.path),
+                0,
+                "widened_column",
+                f"column {name!r}: later records did not fit the first ones' type; "
+                "written as text",
+            )
+
+    def write(self, record: Record, text: str) -> None:
+        try:
+            self.writer.write(record, text)
+        except ValueError as err:
+            self.problems.error(record.path, record.line, "unwritable", str(err))

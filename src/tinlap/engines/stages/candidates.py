@@ -15,15 +15,10 @@ import numpy as np
 import pyarrow as pa
 
 from tinlap.core.candidates import _bucket_pairs, unique_pairs, unpack_pairs
+from tinlap.core.decide import policy_sort_keys
 from tinlap.engines.stages.context import RunContext
 from tinlap.engines.stages.exchange import gather, route
 from tinlap.io.storage import Storage
-
-_SORT_BY_POLICY = {
-    "longest": [("length", "descending"), ("id", "ascending")],
-    "first": [("doc", "ascending")],
-    "id": [("id", "ascending")],
-}
 
 
 def exact_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
@@ -32,7 +27,7 @@ def exact_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
     )
     members = {"doc": np.zeros(0, np.int64), "rep": np.zeros(0, np.int64)}
     if table.num_rows:
-        keys = [("hi", "ascending"), ("lo", "ascending"), *_SORT_BY_POLICY[ctx.config.keep_policy]]
+        keys = [("hi", "ascending"), ("lo", "ascending"), *policy_sort_keys(ctx.config.keep_policy)]
         table = table.sort_by(keys)
         hi, lo = table.column("hi").to_numpy(), table.column("lo").to_numpy()
         doc = table.column("doc").to_numpy()

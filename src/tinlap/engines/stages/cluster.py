@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from tinlap.core.components import union_find
 from tinlap.core.decide import decide, policy_rank
+from tinlap.core.rules import CopyRule
 from tinlap.core.verify import PairScores
 from tinlap.engines.stages.context import RunContext, partition_of, partitions_for
 from tinlap.engines.stages.exchange import gather, route
@@ -74,8 +75,9 @@ def decide_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]
     ids = pa.concat_arrays(
         [edges.column("id_a").combine_chunks(), edges.column("id_b").combine_chunks()]
     )
-    # Sorting nodes by document number makes the "first" policy's local order the global one.
-    rank = policy_rank(config.keep_policy, lengths[first], ids.take(pa.array(first)).to_pylist())
+    rank = policy_rank(
+        config.keep_policy, lengths[first], ids.take(pa.array(first)).to_pylist(), nodes
+    )
     la, lb = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
     scores = PairScores(
         la,
@@ -91,9 +93,7 @@ def decide_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]
         [(x, y) for x, y in zip(la[reject_ab].tolist(), lb[reject_ab].tolist(), strict=True)]
         + [(y, x) for x, y in zip(la[reject_ba].tolist(), lb[reject_ba].tolist(), strict=True)]
     )
-    decisions = decide(
-        scores, rank, config.jaccard_threshold, config.containment_threshold, rejected
-    )
+    decisions = decide(scores, rank, CopyRule.of(config), rejected)
     table = pa.table(
         [
             nodes[[d.doc for d in decisions]].astype(np.int64),

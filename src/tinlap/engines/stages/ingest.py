@@ -20,9 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tinlap.engines.inmemory import reader_options
 from tinlap.engines.stages.context import RunContext
-from tinlap.io.read import read_source
+from tinlap.io.read import read_source, reader_options
 from tinlap.io.storage import Storage
 from tinlap.records import Problem, ProblemLog, Record, StrictInputError
 

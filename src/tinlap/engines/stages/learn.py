@@ -19,6 +19,7 @@ from tinlap.core.chrome import ChromeLearner, ChromeModel, DocLines, doc_lines, 
 from tinlap.core.normalise import repair_text
 from tinlap.engines.stages.context import RunContext
 from tinlap.engines.stages.ingest import load_part
+from tinlap.io.spill import NpzSpill
 from tinlap.io.storage import Storage
 
 MODEL = "model/00000/model.pkl"
@@ -51,7 +52,7 @@ def model_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
     config = ctx.config
     with tempfile.TemporaryDirectory(prefix="tinlap-learn-") as spill:
         learner = ChromeLearner(
-            Path(spill), config.boilerplate_min_docs, config.boilerplate_fraction
+            NpzSpill(Path(spill)), config.boilerplate_min_docs, config.boilerplate_fraction
         )
         for shard in range(len(ctx.shards)):
             lines = storage.read_table(f"learn/{shard:05d}/lines.parquet")

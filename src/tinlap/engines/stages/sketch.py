@@ -18,10 +18,10 @@ import numpy as np
 import pyarrow as pa
 
 from tinlap.config import DedupConfig
+from tinlap.core.batch import Laps, sketch_records
 from tinlap.core.candidates import band_keys
 from tinlap.core.chrome import ChromeModel
-from tinlap.core.sketch import ShingleSets, exact_keys, minhash, shingle_sets
-from tinlap.engines.inmemory import Laps, _worker_state, clean_records
+from tinlap.core.sketch import GOLDEN, ShingleSets
 from tinlap.engines.stages.context import RunContext, partition_of
 from tinlap.engines.stages.exchange import route
 from tinlap.engines.stages.ingest import iter_part
@@ -60,7 +60,7 @@ def sketch_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]
     route(storage, f"sketch/{task:05d}/exact", exact_table, exact_target, ctx.exact_partitions)
     band_table = pa.concat_tables(bands)
     route_key = band_table.column("key").to_numpy() ^ (
-        band_table.column("band").to_numpy().astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        band_table.column("band").to_numpy().astype(np.uint64) * GOLDEN
     )
     band_target = partition_of(route_key, ctx.band_partitions)
     route(storage, f"sketch/{task:05d}/bands", band_table, band_target, ctx.band_partitions)
@@ -81,17 +81,12 @@ def _sketch_batch(
     removed: Counter[str],
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """One batch: its rows of docs.parquet, its exact-key records and its band records."""
+    batch = sketch_records(records, config, model, seconds)
+    removed.update(batch.removed_lines)
     lap = Laps(seconds)
-    cleaned, results = clean_records(records, config, model)
-    removed.update(r.rule for result in results if result for r in result.removed)
-    lap("clean")
-    tokens = _worker_state()[1].tokenise_batch(cleaned)
-    lap("normalise")
-    keys = exact_keys(tokens)
-    shingles = shingle_sets(tokens, config.shingle_size)
-    signatures = minhash(shingles, config.num_perm)
+    cleaned, lengths, keys = batch.cleaned, batch.lengths, batch.keys
+    shingles, signatures = batch.shingles, batch.signatures
     ids = [r.id for r in records]
-    lengths = np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned))
     matchable = np.flatnonzero(shingles.sizes > 0)
     docs = base + matchable
     exact = pa.table(
@@ -112,7 +107,7 @@ def _sketch_batch(
             "size": np.repeat(shingles.sizes[matchable].astype(np.int32), config.bands),
         }
     )
-    lap("sketch")
+    lap("route")
     return docs_table(ids, lengths, shingles, signatures, cleaned), exact, band_table
 
 

@@ -16,9 +16,10 @@ import numpy as np
 import pyarrow as pa
 
 from tinlap.core.candidates import sketch_filter, unique_pairs
+from tinlap.core.match import similarity_histogram
+from tinlap.core.rules import CopyRule
 from tinlap.core.sketch import ShingleSets
 from tinlap.core.verify import PairScores, verify
-from tinlap.engines.inmemory import _count_qualifying, sentence_rejections, similarity_histogram
 from tinlap.engines.stages.context import RunContext
 from tinlap.engines.stages.exchange import gather, route
 from tinlap.engines.stages.sketch import ShardSketches, load_sketches
@@ -139,10 +140,11 @@ def _verify_batch(
             for d in docs
         }
 
-    rejected = sentence_rejections(scores, config, texts)
+    rule = CopyRule.of(config)
+    rejected = rule.pair_rejections(scores, texts)
     stats["after_filter"] += k
     stats["verified"] += len(scores)
-    stats["qualifying"] += _count_qualifying(scores, config)
+    stats["qualifying"] += rule.count_qualifying(scores)
     stats["rejected"] += len(rejected)
     for name, counts in similarity_histogram(scores).items():
         histogram[name] += counts
@@ -161,16 +163,12 @@ def _edges(
     ctx: RunContext,
 ) -> pa.Table:
     """The pairs that can still remove a document in some direction."""
-    config = ctx.config
     k = len(kept)
     reject_ab = np.array([(i, i + k) in rejected for i in range(k)], dtype=bool)
     reject_ba = np.array([(i + k, i) in rejected for i in range(k)], dtype=bool)
-    ab = (scores.jaccard >= config.jaccard_threshold) | (
-        scores.containment_a >= config.containment_threshold
-    )
-    ba = (scores.jaccard >= config.jaccard_threshold) | (
-        scores.containment_b >= config.containment_threshold
-    )
+    rule = CopyRule.of(ctx.config)
+    ab = rule.qualifies(scores.jaccard, scores.containment_a)
+    ba = rule.qualifies(scores.jaccard, scores.containment_b)
     useful = np.flatnonzero((ab & ~reject_ab) | (ba & ~reject_ba))
     own_rows = rows[kept[useful]]
     their_rows = kept[useful]
