@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinlap.core.components import star_rounds, union_find
+from tinlap.core.components import smallest_neighbour, union_find
 
 
 def reference_labels(n: int, a: list[int], b: list[int]) -> np.ndarray:
@@ -37,6 +37,55 @@ graphs = st.integers(1, 40).flatmap(
         st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=80),
     )
 )
+
+
+# The in-memory large-star/small-star reference the task version (engines/stages/star.py) is
+# held against.
+def star_rounds(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(nodes, labels): the components of the edges (a, b) by large-star/small-star rounds.
+
+    Edges are kept as (larger, smaller) pairs; at the fixed point each component is a star
+    around its smallest node.
+    """
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    loop = a == b
+    u, v = _dedup(np.maximum(a, b)[~loop], np.minimum(a, b)[~loop])
+    while True:
+        nu, nv = _small_star(*_large_star(u, v))
+        if len(nu) == len(u) and np.array_equal(nu, u) and np.array_equal(nv, v):
+            break
+        u, v = nu, nv
+    nodes = np.unique(np.concatenate([a, b]))
+    label = nodes.copy()
+    label[np.searchsorted(nodes, u)] = v
+    return nodes, label
+
+
+def _large_star(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each node links its larger neighbours to its smallest neighbour (itself included)."""
+    sym_u, sym_v = np.concatenate([u, v]), np.concatenate([v, u])
+    nodes, best = smallest_neighbour(sym_u, sym_v)
+    m = best[np.searchsorted(nodes, sym_u)]
+    larger = sym_v > sym_u
+    return _dedup(sym_v[larger], m[larger])
+
+
+def _small_star(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each node links itself and its smaller neighbours to the smallest of them."""
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    nodes, best = smallest_neighbour(hi, lo)
+    m = best[np.searchsorted(nodes, hi)]
+    out_u = np.concatenate([lo, hi])
+    out_v = np.concatenate([m, m])
+    keep = out_u != out_v
+    return _dedup(out_u[keep], out_v[keep])
+
+
+def _dedup(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(u) == 0:
+        return u, v
+    pairs = np.unique(np.stack([u, v], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
 
 
 @settings(max_examples=300, deadline=None)

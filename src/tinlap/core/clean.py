@@ -12,10 +12,9 @@ that list, so callers can map removals back to the input. Blank lines are never 
 
 Plug-in point: a rule is anything with a ``name`` and ``mark(lines, dropped)`` (``LineRule``).
 Rules run in order over one shared ``dropped`` list, so a later rule sees what earlier ones
-dropped (the header rule steps over already-dropped lines inside a related list). Corpus-learned
-rules (a later issue) either implement ``LineRule`` or configure a built-in, e.g.
-``BlockHeaderRule(strong=STRONG_HEADERS + learned_headers)``, and are passed in as
-``Cleaner([*default_rules(), learned_rule])``.
+dropped (the header rule steps over already-dropped lines inside a related list). The
+corpus-learned rule (``chrome.ChromeModel.rule_for``: a site's recurring lines) implements
+``LineRule`` too and is passed per document as ``Cleaner.clean(text, extra=(rule,))``.
 """
 
 from __future__ import annotations
