@@ -356,7 +356,7 @@ def _run(
         config = DedupConfig(**options)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
-    problems = ProblemLog(strict=strict)
+    problems = ProblemLog(strict=strict, spool=True)
     try:
         summary = runner(inputs, output, config, quiet=quiet, problems=problems)
     except (InputError, StrictInputError) as err:

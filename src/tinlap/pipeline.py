@@ -607,6 +607,7 @@ def run_dedup(
     summary["inputs"] = [str(s.path.resolve()) for s in run.sources]
     if against is not None:
         summary["against"] = str(against.resolve())
+    problems.write_jsonl(out_dir / "problems.jsonl")
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
@@ -818,5 +819,6 @@ def run_clean(
         "config": config.to_dict(),
         "inputs": inputs_read,
     }
+    problems.write_jsonl(out_dir / "problems.jsonl")
     write_json_atomic(out_dir / "summary.json", summary)
     return summary

@@ -62,6 +62,10 @@ _TEXT_TYPES = (pa.string(), pa.large_string(), pa.binary(), pa.large_binary())
 # Errors a decompressing read can raise: truncation (EOFError) or corrupt data.
 _STREAM_ERRORS = (EOFError, OSError, zlib.error, zstandard.ZstdError)
 _MISSING: Any = object()
+# Cleaning and sketching a document takes up to ~30 times its size (measured: 16 MB of text
+# peaked at 600 MB), so a worker's memory share bounds the document size too.
+DOCUMENT_MEMORY_FACTOR = 32
+_LIMIT = "limit per document (max_record_bytes, and 1/32 of a worker's --memory-limit share)"
 
 
 class InputError(ValueError):
@@ -213,10 +217,14 @@ class _ZstdRaw(io.RawIOBase):
     """Decompresses zstd frame by frame, raising EOFError on a truncated stream.
 
     zstandard's own stream_reader ends silently at a truncated frame, which would lose the
-    tail of a corpus without a word.
+    tail of a corpus without a word. Output per call is bounded: the decompressor is fed at
+    most ``_FEED`` compressed bytes at a time, and one zstd byte yields at most ~32 KiB (an RLE
+    block: 4 bytes for 128 KiB), so a small file of gigabytes of spaces never becomes one
+    gigantic buffer (at most ~32 MiB per step).
     """
 
     _READ = 1 << 16
+    _FEED = 1 << 10
     _WRITE = 1 << 20  # a large output buffer is 2x faster than the 128 KiB default
 
     def __init__(self, fh: BinaryIO) -> None:
@@ -225,6 +233,7 @@ class _ZstdRaw(io.RawIOBase):
         self._dobj = self._dctx.decompressobj(write_size=self._WRITE)
         self._fed = False  # the current frame has received input
         self._out = memoryview(b"")
+        self._pending = memoryview(b"")  # compressed input not yet fed
 
     def readable(self) -> bool:
         return True
@@ -239,19 +248,21 @@ class _ZstdRaw(io.RawIOBase):
         return n
 
     def _fill(self) -> bool:
-        data = self._fh.read(self._READ)
-        if not data:
-            if self._fed and not self._dobj.eof:
-                raise EOFError("zstd stream ends before the end of its frame")
-            return False
-        out = []
-        while data:
-            if self._dobj.eof:  # a new frame follows
-                self._dobj = self._dctx.decompressobj(write_size=self._WRITE)
-            out.append(self._dobj.decompress(data))
-            self._fed = True
-            data = self._dobj.unused_data if self._dobj.eof else b""
-        self._out = memoryview(b"".join(out))
+        if not self._pending:
+            data = self._fh.read(self._READ)
+            if not data:
+                if self._fed and not self._dobj.eof:
+                    raise EOFError("zstd stream ends before the end of its frame")
+                return False
+            self._pending = memoryview(data)
+        if self._dobj.eof:  # a new frame follows
+            self._dobj = self._dctx.decompressobj(write_size=self._WRITE)
+        feed, self._pending = self._pending[: self._FEED], self._pending[self._FEED :]
+        out = self._dobj.decompress(feed)
+        self._fed = True
+        if self._dobj.eof and self._dobj.unused_data:  # the next frame began inside this feed
+            self._pending = memoryview(bytes(self._dobj.unused_data) + bytes(self._pending))
+        self._out = memoryview(out)
         return True
 
     def close(self) -> None:
@@ -311,6 +322,13 @@ def read_source(
     if source.format == "parquet":
         return _read_parquet(source, problems, text_field, id_field, max_record_bytes)
     raise ValueError(f"unknown format {source.format!r}")
+
+
+def document_limit(max_record_bytes: int, task_memory: int | None) -> int:
+    """The largest document a worker with ``task_memory`` bytes may be given."""
+    if task_memory is None:
+        return max_record_bytes
+    return max(1, min(max_record_bytes, task_memory // DOCUMENT_MEMORY_FACTOR))
 
 
 def _has_pages(source: Source, html_field: str | None) -> bool:
@@ -432,7 +450,7 @@ def _read_txt(source: Source, problems: ProblemLog, max_bytes: int) -> Iterator[
             path,
             0,
             "too_large",
-            f"file is over the {max_bytes:,}-byte limit (max_record_bytes); skipped",
+            f"file is over the {max_bytes:,}-byte {_LIMIT}; skipped",
         )
         return
     if _looks_binary(data[:_SNIFF_BYTES]):
@@ -527,8 +545,7 @@ class _JsonlReader:
         self._error(
             n,
             "too_large",
-            f"line is {size:,} bytes, over the {self.max_bytes:,}-byte "
-            "limit (max_record_bytes); skipped",
+            f"line is {size:,} bytes, over the {self.max_bytes:,}-byte {_LIMIT}; skipped",
         )
 
     def _parse_slowly(self, raw: bytes, n: int) -> Any:
@@ -746,7 +763,7 @@ def _parquet_text(
             path,
             row,
             "too_large",
-            f"text is over the {max_bytes:,}-character limit (max_record_bytes); skipped",
+            f"text is over the {max_bytes:,}-character {_LIMIT}; skipped",
         )
         return None
     if isinstance(text, bytes):

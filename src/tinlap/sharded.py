@@ -133,6 +133,7 @@ def run_sharded(
     summary["execution"]["work_kept"] = options.keep_work
     if not options.keep_work:
         storage.remove("")
+    problems.write_jsonl(out_dir / "problems.jsonl")
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
@@ -352,7 +353,7 @@ def _finish(
     clock = time.perf_counter()
     for stage in ("read", "ids"):
         for result in driver.results.get(stage, []):
-            merge_problems(problems, result["problems"])
+            merge_problems(problems, result["problems"], storage)
     decisions = final_decisions(ctx, storage)
     ids = pa.chunked_array(
         [shard_ids(storage, ctx, s) for s in range(len(ctx.shards))], pa.string()
