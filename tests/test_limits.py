@@ -102,7 +102,21 @@ def test_problem_log_memory_is_bounded_per_kind() -> None:
 def test_document_beyond_the_worker_memory_share_is_an_error(tmp_path: Path) -> None:
     """A 16 MB document took 600 MB; with --memory-limit 600M (216 MiB for the one worker, so
     documents up to 1/32 of it) it is skipped as too_large, naming file and line."""
-    words = "tin tức thời sự hôm nay Hà Nội mưa lớn ngập đường phố ".split()
+    words = [
+        "tin",
+        "tức",
+        "thời",
+        "sự",
+        "hôm",
+        "nay",
+        "Hà",
+        "Nội",
+        "mưa",
+        "lớn",
+        "ngập",
+        "đường",
+        "phố",
+    ]
     text = " ".join(words[i % len(words)] + str(i % 97) for i in range(2_000_000))
     rows = [{"id": "small", "text": "một bài báo ngắn"}, {"id": "big", "text": text}]
     (tmp_path / "big.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))

@@ -23,6 +23,33 @@ from tinlap.records import ProblemLog, StrictInputError
 _OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
 _DEFAULTS = DedupConfig()
 
+# Exit codes (README, "Exit codes"). 1 and 2 are click's: ClickException and UsageError.
+EXIT_FAILED = 1  # the run failed: storage, executor, index, an output it may not write
+EXIT_USAGE = 2  # a wrong option or argument
+EXIT_INPUT = 3  # an input cannot be used: not found, refused format, unreadable file
+EXIT_SKIPPED = 4  # records skipped beyond --max-errors, or no document read at all
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  success (skipped records, if any, are reported on stderr and in summary.json)
+  1  the run failed (storage, executor, an output it may not write, a crash)
+  2  usage error (a wrong option or argument)
+  3  an input cannot be used (no such file, refused format, an unreadable file)
+  4  input records were skipped beyond --max-errors, or no document was read
+     (the output is written; errors are listed on stderr, all in OUT/problems.jsonl)
+"""
+
+
+class InputUnusable(click.ClickException):
+    """An input path or file that cannot be used at all."""
+
+    exit_code = EXIT_INPUT
+
+
+class RecordsSkipped(click.ClickException):
+    """The run finished but skipped more input records than allowed, or read none."""
+
+    exit_code = EXIT_SKIPPED
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tinlap")
@@ -122,7 +149,20 @@ _run_options = combine(
     click.option(
         "--strict", is_flag=True, help="Stop at the first input error instead of skipping it."
     ),
-    click.option("-q", "--quiet", is_flag=True, help="No progress bars or report on stderr."),
+    click.option(
+        "--max-errors",
+        type=click.IntRange(0),
+        default=None,
+        show_default="no limit, but fail when no document was read",
+        help="Exit with code 4 when more input records than this were skipped (malformed, "
+        "no text field...). The output is written either way.",
+    ),
+    click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="No progress bars, warnings or closing line on stderr (errors still are).",
+    ),
 )
 
 
@@ -208,7 +248,7 @@ def _output_option(what: str) -> Decorator:
     )
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @_input_options
 @_output_option("clusters.parquet, summary.json and the kept corpus")
 @matching_options
@@ -284,12 +324,14 @@ def dedup(**options: Any) -> None:
         partial(run_dedup, against=against) if in_memory else partial(run_sharded, options=scale)
     )
     try:
-        summary, problems, output, quiet = _run(runner, options)
-    except (IndexProblem, RunError, StorageError, BadShard, ExecutorError) as err:
+        summary, problems, output, quiet, max_errors = _run(runner, options)
+    except BadShard as err:
+        raise InputUnusable(str(err)) from None
+    except (IndexProblem, RunError, StorageError, ExecutorError) as err:
         raise click.ClickException(str(err)) from None
+    report_problems(problems, " (see problems.jsonl)", errors_only=quiet)
     if not quiet:
         by_reason = summary["removed_by_reason"]
-        report_problems(problems, " (see summary.json)")
         click.echo(
             f"Read {summary['documents_read']} documents: kept {summary['documents_kept']}, "
             f"removed {summary['documents_removed']} (exact {by_reason['exact']}, near "
@@ -308,9 +350,10 @@ def dedup(**options: Any) -> None:
                 f"({kept})" + (f"; {reused} tasks reused from an earlier run" if reused else ""),
                 err=True,
             )
+    _check_skipped(summary, problems, max_errors, output)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @_input_options
 @_output_option("the cleaned corpus, removed_lines.parquet and summary.json")
 @_cleaning_options
@@ -332,23 +375,46 @@ def clean(**options: Any) -> None:
     """
     from tinlap.pipeline import run_clean
 
-    summary, problems, output, quiet = _run(run_clean, options)
+    summary, problems, output, quiet, max_errors = _run(run_clean, options)
+    report_problems(problems, " (see problems.jsonl)", errors_only=quiet)
     if not quiet:
-        report_problems(problems, " (see summary.json)")
         click.echo(
             f"Cleaned {summary['documents_read']} documents: removed {summary['lines_removed']} "
             f"lines ({', '.join(f'{k} {v}' for k, v in summary['lines_removed_by_rule'].items())})"
             f" -> {output}",
             err=True,
         )
+    _check_skipped(summary, problems, max_errors, output)
+
+
+def _check_skipped(
+    summary: dict[str, Any], problems: ProblemLog, max_errors: int | None, output: Path
+) -> None:
+    """Exit code 4 when more records than ``--max-errors`` were skipped, or none was read.
+
+    Without --max-errors skipped records do not fail the run: a crawl of millions of records
+    always holds a few broken ones, and each is counted and named (stderr, summary.json,
+    problems.jsonl). A run that read no document at all, though, is a mistake (a wrong
+    --text-field, the wrong file) and never succeeds silently.
+    """
+    skipped, read = problems.n_errors, summary["documents_read"]
+    if max_errors is not None and skipped > max_errors:
+        raise RecordsSkipped(
+            f"{skipped:,} input records skipped, more than --max-errors {max_errors:,} "
+            f"(read {read:,} documents; output in {output}, every problem in problems.jsonl)"
+        )
+    if read == 0:
+        why = f"{skipped:,} input records skipped" if skipped else "the input holds no records"
+        raise RecordsSkipped(f"no document was read: {why} (see {output}/problems.jsonl)")
 
 
 def _run(
     runner: Callable[..., dict[str, Any]], options: dict[str, Any]
-) -> tuple[dict[str, Any], ProblemLog, Path, bool]:
+) -> tuple[dict[str, Any], ProblemLog, Path, bool, int | None]:
     """Build the configuration from the options, run, and turn input errors into messages."""
     inputs, output = list(options.pop("inputs")), options.pop("output")
     quiet, strict = options.pop("quiet"), options.pop("strict")
+    max_errors = options.pop("max_errors")
     options["clean"] = not options.pop("no_clean", False)
     options["learn_boilerplate"] = not options.pop("no_learn")
     options["output_text"] = "original" if options.pop("keep_original_text") else "cleaned"
@@ -359,9 +425,11 @@ def _run(
     problems = ProblemLog(strict=strict, spool=True)
     try:
         summary = runner(inputs, output, config, quiet=quiet, problems=problems)
-    except (InputError, StrictInputError) as err:
-        raise click.ClickException(str(err)) from None
-    return summary, problems, output, quiet
+    except InputError as err:
+        raise InputUnusable(str(err)) from None
+    except StrictInputError as err:
+        raise RecordsSkipped(str(err)) from None
+    return summary, problems, output, quiet, max_errors
 
 
 main.add_command(index_group)
