@@ -788,3 +788,46 @@ def test_parquet_output_field_type_change_is_reported_not_a_traceback(tmp_path: 
     assert len(kept) == summary["documents_kept"] == 10_005
     # Every value survives (as text, if the column had to change type).
     assert [str(r["n"]) for r in kept] == [str(i) for i in range(10_000)] + ["n/a"] * 5
+
+
+# --------------------------------------------------- CSV and special files end to end (issue 13)
+
+
+def test_csv_named_directly_is_deduplicated_as_a_table(tmp_path: Path) -> None:
+    """Item 5: a .csv given directly was read as one text document and rewritten by the
+    cleaner; now its rows are the documents, written back as JSONL."""
+    import csv
+
+    with (tmp_path / "in.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, ["id", "text", "topic", "n"])
+        writer.writeheader()
+        writer.writerows(ROWS)
+    result = dedup(tmp_path / "in.csv", "-o", tmp_path / "out")
+    assert "Read 5 documents: kept 3, removed 2" in result.stderr
+    assert_expected_dedup(tmp_path / "out")
+    kept = [orjson.loads(x) for x in (tmp_path / "out" / "kept.jsonl").read_bytes().splitlines()]
+    assert kept[0] == {"id": "a", "text": A, "topic": "kinh-te", "n": "1"}
+    (tmp_path / "in.dat").write_bytes((tmp_path / "in.csv").read_bytes())
+    refused = dedup(tmp_path / "in.dat", "-o", tmp_path / "o2", ok=False)
+    assert refused.exit_code == 3 and "unknown extension '.dat'" in refused.stderr
+    assert dedup(tmp_path / "in.dat", "-o", tmp_path / "o3", "--format", "csv").exit_code == 0
+
+
+def test_special_files_and_outside_links_end_to_end(tmp_path: Path) -> None:
+    """Item 6: a FIFO hung the run and a link to a file outside the folder was copied into the
+    kept corpus; now both are named on stderr and neither is read."""
+    import os
+
+    folder = tmp_path / "in"
+    write_txt_folder(folder, {"a.txt": A, "b.txt": B})
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "loop.txt").symlink_to("loop.txt")
+    (tmp_path / "shadow").write_text("root:secret-hash:19000:0:99999:7:::")
+    (folder / "shadow.txt").symlink_to(tmp_path / "shadow")
+    proc = tinlap_process("dedup", folder, "-o", tmp_path / "out", "-j", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"{folder / 'pipe.txt'}: error: a FIFO" in proc.stderr
+    assert f"{folder / 'loop.txt'}: error: symbolic link loop" in proc.stderr
+    assert f"{folder / 'shadow.txt'}: warning: symbolic link to" in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "kept").iterdir()) == ["a.txt", "b.txt"]

@@ -87,6 +87,12 @@ _input_options = combine(
         help="JSONL/Parquet field holding HTML: the text is the page's extracted main text "
         "(needs the html extra: pip install 'tinlap[html]').",
     ),
+    click.option(
+        "--follow-symlinks",
+        is_flag=True,
+        help="Read symbolic links in input folders that lead outside them (skipped, with a "
+        "warning, by default).",
+    ),
 )
 
 _cleaning_options = combine(
@@ -276,7 +282,8 @@ def dedup(**options: Any) -> None:
     """Remove exact, near-duplicate and contained copies from INPUT....
 
     INPUT is a folder of .txt files (id = path inside the folder), a JSONL file (.jsonl,
-    .jsonl.gz, .jsonl.zst), a Parquet file, HTML pages (.html, .html.gz: pip install
+    .jsonl.gz, .jsonl.zst), a Parquet file, a CSV or TSV table named directly (a header row;
+    --text-field and --id-field name its columns), HTML pages (.html, .html.gz: pip install
     'tinlap[html]'), WARC/WET files (pip install 'tinlap[warc]'), or a folder or glob of these.
 
     \b

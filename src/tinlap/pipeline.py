@@ -515,7 +515,10 @@ def _setup(
 ) -> Iterator[RunSetup]:
     """Discover inputs, make the scratch folder (removed afterwards) and run the learning pass."""
     clock = time.perf_counter()
-    sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
+    found = discover(
+        inputs, config.input_format, problems=problems, follow_symlinks=config.follow_symlinks
+    )
+    sources = _outside(found, out_dir, problems)
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".tinlap-work-", dir=out_dir))
     executor = LocalExecutor(config.workers)
@@ -529,7 +532,7 @@ def _setup(
 
 # Input formats that cannot be written back as they came: pages become JSONL rows (id, url,
 # title, text), the shape of their records.
-_OUTPUT_FOR_INPUT = {"html": "jsonl", "warc": "jsonl"}
+_OUTPUT_FOR_INPUT = {"html": "jsonl", "warc": "jsonl", "csv": "jsonl", "tsv": "jsonl"}
 
 
 def _output_format(config: DedupConfig, sources: list[Source]) -> str:

@@ -98,7 +98,10 @@ def run_sharded(
     """Run the dedup job as stage tasks and write ``out_dir``; returns the summary."""
     problems = problems if problems is not None else ProblemLog()
     started = time.perf_counter()
-    sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
+    found = discover(
+        inputs, config.input_format, problems=problems, follow_symlinks=config.follow_symlinks
+    )
+    sources = _outside(found, out_dir, problems)
     out_dir.mkdir(parents=True, exist_ok=True)
     root = options.work or str(out_dir / ".tinlap-work")
     storage = Storage(root)
