@@ -138,7 +138,7 @@ def test_dedup_help_mentions_every_output_file() -> None:
         ["--bands", "100"],  # 100 x 2 rows > 128 values
         ["--shingle-size", "0"],
         ["--keep", "random"],
-        ["--format", "csv"],
+        ["--format", "xml"],
         ["--workers", "0"],
         ["--batch-size", "0"],
     ],

@@ -109,7 +109,7 @@ def run_sharded(
     task_memory = limit // config.workers - PROCESS_OVERHEAD
     if task_memory < 16 * 2**20:
         least = config.workers * (PROCESS_OVERHEAD + 16 * 2**20) >> 20
-        raise InputError(
+        raise RunError(  # not an input problem: exit code 1, not 3
             f"--memory-limit {limit >> 20} MiB is too small for "
             f"{config.workers} workers: each needs {PROCESS_OVERHEAD >> 20} MiB for itself plus "
             f"room for its data (at least {least} MiB in all); raise it or use fewer workers"

@@ -60,7 +60,7 @@ def read_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
             raise BadShard(f"{message} (rerun with --skip-bad-shards to go on without it)") from err
         for index in range(len(parts)):
             storage.remove(f"read/{task:05d}/part-{index:05d}.parquet")
-        problems = ProblemLog()
+        problems = ProblemLog(spool=True)
         problems.error(str(source.path), 0, "bad_shard", f"{message}; skipped the whole file")
         parts = []
     return {"parts": parts, "problems": problems_to_json(problems, storage, f"read/{task:05d}")}
