@@ -138,7 +138,7 @@ def test_dedup_help_mentions_every_output_file() -> None:
         ["--bands", "100"],  # 100 x 2 rows > 128 values
         ["--shingle-size", "0"],
         ["--keep", "random"],
-        ["--format", "csv"],
+        ["--format", "xml"],
         ["--workers", "0"],
         ["--batch-size", "0"],
     ],
@@ -177,6 +177,7 @@ def test_jsonl_end_to_end(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "clusters.parquet",
         "kept.jsonl",
+        "problems.jsonl",
         "summary.json",
     ]
 
@@ -214,10 +215,58 @@ def test_summary_json_contract(tmp_path: Path) -> None:
     ]
 
 
-def test_quiet_prints_nothing(tmp_path: Path) -> None:
+def test_quiet_prints_only_errors(tmp_path: Path) -> None:
+    """-q silences progress, warnings and the closing line; a skipped record still reaches
+    stderr (issue 13 item 4)."""
     corpus = write_jsonl(tmp_path / "in.jsonl", [*ROWS, {"id": "x"}])
     result = dedup(corpus, "-o", tmp_path / "out", "--quiet")
-    assert result.output == ""
+    assert result.stdout == ""
+    assert result.stderr == f"tinlap: {corpus}:6: error: no 'text' field (fields: 'id'); skipped\n"
+    clean = write_jsonl(tmp_path / "clean.jsonl", ROWS)
+    assert dedup(clean, "-o", tmp_path / "out2", "--quiet").output == ""
+
+
+# ---------------------------------------------------------------------------------- exit codes
+
+
+def test_exit_code_4_when_no_document_was_read(tmp_path: Path) -> None:
+    """A wrong --text-field: every record skipped was rc 0 (and silent with -q); now rc 4 with
+    the errors and the reason on stderr, -q or not."""
+    corpus = write_jsonl(tmp_path / "in.jsonl", ROWS)
+    for quiet in ([], ["-q"]):
+        out = tmp_path / f"out{len(quiet)}"
+        result = dedup(corpus, "-o", out, "--text-field", "body", *quiet, ok=False)
+        assert result.exit_code == 4
+        assert "error: no 'body' field" in result.stderr
+        assert "no document was read: 5 input records skipped" in result.stderr
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["documents_read"] == 0
+        assert len((out / "problems.jsonl").read_text().splitlines()) == 5
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    result = invoke("clean", empty, "-o", tmp_path / "out-empty", "-j", "1", ok=False)
+    assert result.exit_code == 4 and "the input holds no records" in result.stderr
+
+
+def test_exit_code_4_beyond_max_errors(tmp_path: Path) -> None:
+    corpus = write_jsonl(tmp_path / "in.jsonl", [*ROWS, {"id": "x"}, {"id": "y", "text": 3}])
+    assert dedup(corpus, "-o", tmp_path / "o1").exit_code == 0  # default: no limit
+    assert dedup(corpus, "-o", tmp_path / "o2", "--max-errors", "2").exit_code == 0
+    result = dedup(corpus, "-o", tmp_path / "o3", "--max-errors", "1", "-q", ok=False)
+    assert result.exit_code == 4
+    assert "2 input records skipped, more than --max-errors 1" in result.stderr
+    assert load(tmp_path / "o3").kept  # the output is written all the same
+    strict = dedup(corpus, "-o", tmp_path / "o4", "--strict", ok=False)
+    assert strict.exit_code == 4 and "--strict: stopped here" in strict.stderr
+
+
+def test_exit_codes_for_usage_and_unusable_input(tmp_path: Path) -> None:
+    assert dedup(tmp_path / "missing.jsonl", "-o", tmp_path / "o", ok=False).exit_code == 3
+    assert dedup("--no-such-option", ok=False).exit_code == 2
+    assert invoke("clean", tmp_path / "missing", "-o", tmp_path / "o", ok=False).exit_code == 3
+    for command in ("dedup", "clean"):
+        help_text = invoke(command, "--help").output
+        assert "Exit codes:" in help_text and "--max-errors" in help_text
 
 
 @pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl.zst"])
@@ -306,7 +355,7 @@ def test_glob_inputs(tmp_path: Path) -> None:
 
 def test_missing_glob_match_is_an_error(tmp_path: Path) -> None:
     result = dedup(str(tmp_path / "*.jsonl"), "-o", tmp_path / "out", ok=False)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "no files match" in result.stderr
 
 
@@ -321,7 +370,7 @@ def test_format_forcing(tmp_path: Path) -> None:
     # Files with an unknown extension in a folder: skipped with a warning unless forced.
     write_txt_folder(tmp_path / "dat", {"a.dat": A, "b.dat": B, "c.dat": A})
     result = dedup(tmp_path / "dat", "-o", tmp_path / "skipped", ok=False)
-    assert result.exit_code == 1 and "no .txt, .jsonl or .parquet" in result.stderr
+    assert result.exit_code == 3 and "no .txt, .jsonl or .parquet" in result.stderr
     dedup(tmp_path / "dat", "-o", tmp_path / "forced", "--format", "txt")
     output = load(tmp_path / "forced")
     assert set(output.kept) == {"a.dat", "b.dat"}
@@ -464,7 +513,7 @@ def test_binary_file_is_an_error_and_the_rest_is_processed(tmp_path: Path) -> No
 def test_binary_file_named_explicitly_without_extension(tmp_path: Path) -> None:
     (tmp_path / "blob").write_bytes(bytes(range(256)) * 10)
     proc = tinlap_process("dedup", tmp_path / "blob", "-o", tmp_path / "out", "-j", "1")
-    assert proc.returncode == 1
+    assert proc.returncode == 3
     assert "Traceback" not in proc.stderr
     assert str(tmp_path / "blob") in proc.stderr and "cannot tell its format" in proc.stderr
 
@@ -512,7 +561,7 @@ def test_strict_stops_at_the_first_error(tmp_path: Path) -> None:
     proc = tinlap_process(
         "dedup", tmp_path / "in.jsonl", "-o", tmp_path / "out", "-j", "1", "--strict"
     )
-    assert proc.returncode == 1
+    assert proc.returncode == 4
     assert "Traceback" not in proc.stderr
     assert f"{tmp_path / 'in.jsonl'}:3:" in proc.stderr
     assert ":4:" not in proc.stderr  # stopped at the first
@@ -531,7 +580,7 @@ def test_strict_stops_at_the_first_error(tmp_path: Path) -> None:
         "1",
         "--strict",
     )
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr
     assert f"{tmp_path / 'in.jsonl'}:3:" in proc.stderr
     assert not (tmp_path / "out-j2").exists() or list((tmp_path / "out-j2").iterdir()) == []
 
@@ -622,7 +671,8 @@ def test_output_must_be_a_folder(tmp_path: Path) -> None:
 
 def test_empty_corpus(tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(b'{"id": "x"}\n\n')
-    result = dedup(tmp_path / "in.jsonl", "-o", tmp_path / "out")
+    result = dedup(tmp_path / "in.jsonl", "-o", tmp_path / "out", ok=False)
+    assert result.exit_code == 4  # nothing read: never a silent success
     assert "Read 0 documents" in result.stderr
     assert (tmp_path / "out" / "kept.jsonl").read_bytes() == b""
     assert pq.read_table(tmp_path / "out" / "clusters.parquet").num_rows == 0
@@ -738,3 +788,46 @@ def test_parquet_output_field_type_change_is_reported_not_a_traceback(tmp_path: 
     assert len(kept) == summary["documents_kept"] == 10_005
     # Every value survives (as text, if the column had to change type).
     assert [str(r["n"]) for r in kept] == [str(i) for i in range(10_000)] + ["n/a"] * 5
+
+
+# --------------------------------------------------- CSV and special files end to end (issue 13)
+
+
+def test_csv_named_directly_is_deduplicated_as_a_table(tmp_path: Path) -> None:
+    """Item 5: a .csv given directly was read as one text document and rewritten by the
+    cleaner; now its rows are the documents, written back as JSONL."""
+    import csv
+
+    with (tmp_path / "in.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, ["id", "text", "topic", "n"])
+        writer.writeheader()
+        writer.writerows(ROWS)
+    result = dedup(tmp_path / "in.csv", "-o", tmp_path / "out")
+    assert "Read 5 documents: kept 3, removed 2" in result.stderr
+    assert_expected_dedup(tmp_path / "out")
+    kept = [orjson.loads(x) for x in (tmp_path / "out" / "kept.jsonl").read_bytes().splitlines()]
+    assert kept[0] == {"id": "a", "text": A, "topic": "kinh-te", "n": "1"}
+    (tmp_path / "in.dat").write_bytes((tmp_path / "in.csv").read_bytes())
+    refused = dedup(tmp_path / "in.dat", "-o", tmp_path / "o2", ok=False)
+    assert refused.exit_code == 3 and "unknown extension '.dat'" in refused.stderr
+    assert dedup(tmp_path / "in.dat", "-o", tmp_path / "o3", "--format", "csv").exit_code == 0
+
+
+def test_special_files_and_outside_links_end_to_end(tmp_path: Path) -> None:
+    """Item 6: a FIFO hung the run and a link to a file outside the folder was copied into the
+    kept corpus; now both are named on stderr and neither is read."""
+    import os
+
+    folder = tmp_path / "in"
+    write_txt_folder(folder, {"a.txt": A, "b.txt": B})
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "loop.txt").symlink_to("loop.txt")
+    (tmp_path / "shadow").write_text("root:secret-hash:19000:0:99999:7:::")
+    (folder / "shadow.txt").symlink_to(tmp_path / "shadow")
+    proc = tinlap_process("dedup", folder, "-o", tmp_path / "out", "-j", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"{folder / 'pipe.txt'}: error: a FIFO" in proc.stderr
+    assert f"{folder / 'loop.txt'}: error: symbolic link loop" in proc.stderr
+    assert f"{folder / 'shadow.txt'}: warning: symbolic link to" in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "kept").iterdir()) == ["a.txt", "b.txt"]

@@ -405,6 +405,7 @@ def test_rerun_gives_byte_identical_outputs(
         assert sorted(p.name for p in outs[0].iterdir()) == [
             "clusters.parquet",
             "kept.jsonl",
+            "problems.jsonl",
             "summary.json",
         ]
 

@@ -206,9 +206,128 @@ def test_discover_errors(tmp_path: Path, make, message: str) -> None:
 
 
 def test_unknown_forced_format(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="unknown format 'csv'"):
-        discover([tmp_path], "csv")
+    with pytest.raises(InputError, match="unknown format 'xml'"):
+        discover([tmp_path], "xml")
     assert issubclass(InputError, ValueError)
+
+
+# ------------------------------------------------------------- CSV / TSV tables (issue 13 item 5)
+
+CSV_TEXT = (
+    'id,text,topic\na,"Xin chào, thế giới\nhai dòng",x\nb,second doc,y\n'
+    ',no id here,z\nbroken,row\nc,"say ""hi""",\n'
+)
+
+
+def test_csv_named_directly_is_a_table(tmp_path: Path) -> None:
+    """A .csv given directly was one text document (the cleaner rewrote it); now its rows are
+    records, quoted newlines and commas kept, a ragged row a malformed_csv error."""
+    (tmp_path / "t.csv").write_text(CSV_TEXT)
+    (tmp_path / "t.csv.gz").write_bytes(gzip.compress(CSV_TEXT.encode()))
+    for name in ("t.csv", "t.csv.gz"):
+        problems = ProblemLog()
+        sources = discover([tmp_path / name])
+        assert sources[0].format == "csv"
+        records = list(read_all(sources, problems))
+        assert [(r.id, r.text, r.line) for r in records] == [
+            ("a", "Xin chào, thế giới\nhai dòng", 1),
+            ("b", "second doc", 2),
+            (f"{name}:3", "no id here", 3),
+            ("c", 'say "hi"', 4),
+        ]
+        assert records[0].fields == {"id": "a", "topic": "x"}
+        assert records[3].fields == {"id": "c", "topic": ""}  # every column is text
+        (error,) = [p for p in problems.problems if p.severity == "error"]
+        assert error.kind == "malformed_csv"
+        assert "2 fields, expected 3 (it starts 'broken,row')" in error.message
+
+
+def test_tsv_text_and_id_fields_and_missing_column(tmp_path: Path) -> None:
+    (tmp_path / "t.tsv").write_text("key\tbody\n1\tmột\n2\thai\n")
+    records, _ = read(tmp_path / "t.tsv", text_field="body", id_field="key")
+    assert [(r.id, r.text) for r in records] == [("1", "một"), ("2", "hai")]
+    records, problems = read(tmp_path / "t.tsv")
+    assert records == []
+    assert only(problems) == ("error", "missing_text", "t.tsv", 0)
+
+
+def test_csv_in_a_folder_only_when_forced(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("plain")
+    (tmp_path / "meta.csv").write_text("id,text\nx,y\n")
+    problems = ProblemLog()
+    assert [s.path.name for s in discover([tmp_path], problems=problems)] == ["a.txt"]
+    assert only(problems) == ("warning", "skipped_file", "meta.csv", 0)
+    assert [s.format for s in discover([tmp_path / "meta.csv"], "csv")] == ["csv"]
+
+
+def test_unknown_extension_named_directly_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "news.dat").write_bytes(jsonl_bytes(ROWS))
+    with pytest.raises(InputError, match=r"news.dat: unknown extension '\.dat'.*--format"):
+        discover([tmp_path / "news.dat"])
+    assert [s.format for s in discover([tmp_path / "news.dat"], "jsonl")] == ["jsonl"]
+
+
+# ------------------------------------------------------ special files in folders (issue 13 item 6)
+
+
+def test_special_files_in_a_folder_are_skipped_and_named(tmp_path: Path) -> None:
+    """A symlink loop and a dangling link ended in tracebacks, a FIFO hung the run: each is now
+    a special_file error naming it, never opened."""
+    import os
+    import socket
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(jsonl_bytes(ROWS[:1]))
+    (folder / "loop.jsonl").symlink_to("loop.jsonl")
+    (folder / "dangling.jsonl").symlink_to("nowhere.jsonl")
+    os.mkfifo(folder / "fifo.jsonl")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(folder / "sock.jsonl"))
+    (folder / "sub").mkdir()
+    (folder / "sub" / "up").symlink_to("..")  # a folder link back up: walked once, no loop
+    (folder / "inside.jsonl").symlink_to("a.jsonl")  # inside the folder: fine (read once)
+    problems = ProblemLog()
+    try:
+        sources = discover([folder], problems=problems)
+    finally:
+        sock.close()
+    assert [s.path.name for s in sources] == ["a.jsonl"]
+    found = {(Path(p.path).name, p.severity, p.kind) for p in problems.problems}
+    assert found == {
+        (name, "error", "special_file")
+        for name in ("dangling.jsonl", "fifo.jsonl", "loop.jsonl", "sock.jsonl")
+    }
+    messages = " ".join(p.message for p in problems.problems)
+    for what in ("symbolic link loop", "dangling symbolic link", "FIFO", "socket"):
+        assert what in messages
+    glob_problems = ProblemLog()
+    assert [s.path.name for s in discover([f"{folder}/*.jsonl"], problems=glob_problems)] == [
+        "a.jsonl"
+    ]
+    assert glob_problems.n_errors == 4
+
+
+def test_symlinks_leaving_the_input_folder_need_follow_symlinks(tmp_path: Path) -> None:
+    """A link to /etc/shadow was copied into the kept corpus; now it is not followed (a
+    warning naming it) unless follow_symlinks."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside the corpus")
+    (tmp_path / "other.txt").write_text("reached through the folder link")
+    folder = tmp_path / "in"
+    (folder / "d").mkdir(parents=True)
+    (folder / "a.txt").write_text("inside")
+    (folder / "b.txt").symlink_to(secret)
+    (folder / "d" / "out").symlink_to(tmp_path)  # a folder link leaving it
+    problems = ProblemLog()
+    assert [s.path.name for s in discover([folder], problems=problems)] == ["a.txt"]
+    assert {(Path(p.path).name, p.kind) for p in problems.problems} == {
+        ("b.txt", "outside_link"),
+        ("out", "outside_link"),
+    }
+    assert problems.n_errors == 0
+    followed = discover([folder], follow_symlinks=True)
+    assert sorted(s.path.name for s in followed) == ["a.txt", "b.txt", "other.txt"]
 
 
 # ---------------------------------------------------------------------------------- bad input

@@ -26,6 +26,7 @@ class DedupConfig:
     input_format: str | None = None  # None: detect per file
     html_field: str | None = None  # a JSONL/Parquet field holding HTML: text = its main text
     max_record_bytes: int = 64 * 2**20
+    follow_symlinks: bool = False  # read links in input folders that lead outside them
     # Cleaning and matching
     clean: bool = True
     learn_boilerplate: bool = True  # count per-source recurring lines first (boilerplate.py)

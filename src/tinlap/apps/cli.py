@@ -26,6 +26,33 @@ from tinlap.records import ProblemLog, StrictInputError
 _OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
 _DEFAULTS = DedupConfig()
 
+# Exit codes (README, "Exit codes"). 1 and 2 are click's: ClickException and UsageError.
+EXIT_FAILED = 1  # the run failed: storage, executor, index, an output it may not write
+EXIT_USAGE = 2  # a wrong option or argument
+EXIT_INPUT = 3  # an input cannot be used: not found, refused format, unreadable file
+EXIT_SKIPPED = 4  # records skipped beyond --max-errors, or no document read at all
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  success (skipped records, if any, are reported on stderr and in summary.json)
+  1  the run failed (storage, executor, an output it may not write, a crash)
+  2  usage error (a wrong option or argument)
+  3  an input cannot be used (no such file, refused format, an unreadable file)
+  4  input records were skipped beyond --max-errors, or no document was read
+     (the output is written; errors are listed on stderr, all in OUT/problems.jsonl)
+"""
+
+
+class InputUnusable(click.ClickException):
+    """An input path or file that cannot be used at all."""
+
+    exit_code = EXIT_INPUT
+
+
+class RecordsSkipped(click.ClickException):
+    """The run finished but skipped more input records than allowed, or read none."""
+
+    exit_code = EXIT_SKIPPED
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tinlap")
@@ -63,6 +90,12 @@ _input_options = combine(
         default=None,
         help="JSONL/Parquet field holding HTML: the text is the page's extracted main text "
         "(needs the html extra: pip install 'tinlap[html]').",
+    ),
+    click.option(
+        "--follow-symlinks",
+        is_flag=True,
+        help="Read symbolic links in input folders that lead outside them (skipped, with a "
+        "warning, by default).",
     ),
 )
 
@@ -126,7 +159,20 @@ _run_options = combine(
     click.option(
         "--strict", is_flag=True, help="Stop at the first input error instead of skipping it."
     ),
-    click.option("-q", "--quiet", is_flag=True, help="No progress bars or report on stderr."),
+    click.option(
+        "--max-errors",
+        type=click.IntRange(0),
+        default=None,
+        show_default="no limit, but fail when no document was read",
+        help="Exit with code 4 when more input records than this were skipped (malformed, "
+        "no text field...). The output is written either way.",
+    ),
+    click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="No progress bars, warnings or closing line on stderr (errors still are).",
+    ),
 )
 
 
@@ -218,7 +264,7 @@ def _output_option(what: str) -> Decorator:
     )
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @_input_options
 @_output_option("clusters.parquet, summary.json and the kept corpus")
 @matching_options
@@ -246,7 +292,8 @@ def dedup(**options: Any) -> None:
     """Remove exact, near-duplicate and contained copies from INPUT....
 
     INPUT is a folder of .txt files (id = path inside the folder), a JSONL file (.jsonl,
-    .jsonl.gz, .jsonl.zst), a Parquet file, HTML pages (.html, .html.gz: pip install
+    .jsonl.gz, .jsonl.zst), a Parquet file, a CSV or TSV table named directly (a header row;
+    --text-field and --id-field name its columns), HTML pages (.html, .html.gz: pip install
     'tinlap[html]'), WARC/WET files (pip install 'tinlap[warc]'), or a folder or glob of these.
 
     \b
@@ -313,12 +360,14 @@ def dedup(**options: Any) -> None:
         partial(run_dedup, against=against) if in_memory else partial(run_sharded, options=scale)
     )
     try:
-        summary, problems, output, quiet = _run(runner, options)
-    except (IndexProblem, RunError, StorageError, BadShard, ExecutorError) as err:
+        summary, problems, output, quiet, max_errors = _run(runner, options)
+    except BadShard as err:
+        raise InputUnusable(str(err)) from None
+    except (IndexProblem, RunError, StorageError, ExecutorError) as err:
         raise click.ClickException(str(err)) from None
+    report_problems(problems, " (see problems.jsonl)", errors_only=quiet)
     if not quiet:
         by_reason = summary["removed_by_reason"]
-        report_problems(problems, " (see summary.json)")
         click.echo(
             f"Read {summary['documents_read']} documents: kept {summary['documents_kept']}, "
             f"removed {summary['documents_removed']} (exact {by_reason['exact']}, near "
@@ -337,9 +386,10 @@ def dedup(**options: Any) -> None:
                 f"({kept})" + (f"; {reused} tasks reused from an earlier run" if reused else ""),
                 err=True,
             )
+    _check_skipped(summary, problems, max_errors, output)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @_input_options
 @_output_option("the cleaned corpus, removed_lines.parquet and summary.json")
 @_cleaning_options
@@ -361,15 +411,37 @@ def clean(**options: Any) -> None:
     """
     from tinlap.engines.inmemory import run_clean
 
-    summary, problems, output, quiet = _run(run_clean, options)
+    summary, problems, output, quiet, max_errors = _run(run_clean, options)
+    report_problems(problems, " (see problems.jsonl)", errors_only=quiet)
     if not quiet:
-        report_problems(problems, " (see summary.json)")
         click.echo(
             f"Cleaned {summary['documents_read']} documents: removed {summary['lines_removed']} "
             f"lines ({', '.join(f'{k} {v}' for k, v in summary['lines_removed_by_rule'].items())})"
             f" -> {output}",
             err=True,
         )
+    _check_skipped(summary, problems, max_errors, output)
+
+
+def _check_skipped(
+    summary: dict[str, Any], problems: ProblemLog, max_errors: int | None, output: Path
+) -> None:
+    """Exit code 4 when more records than ``--max-errors`` were skipped, or none was read.
+
+    Without --max-errors skipped records do not fail the run: a crawl of millions of records
+    always holds a few broken ones, and each is counted and named (stderr, summary.json,
+    problems.jsonl). A run that read no document at all, though, is a mistake (a wrong
+    --text-field, the wrong file) and never succeeds silently.
+    """
+    skipped, read = problems.n_errors, summary["documents_read"]
+    if max_errors is not None and skipped > max_errors:
+        raise RecordsSkipped(
+            f"{skipped:,} input records skipped, more than --max-errors {max_errors:,} "
+            f"(read {read:,} documents; output in {output}, every problem in problems.jsonl)"
+        )
+    if read == 0:
+        why = f"{skipped:,} input records skipped" if skipped else "the input holds no records"
+        raise RecordsSkipped(f"no document was read: {why} (see {output}/problems.jsonl)")
 
 
 def _auto_engine(options: dict[str, Any]) -> str:
@@ -379,9 +451,14 @@ def _auto_engine(options: dict[str, Any]) -> str:
     from tinlap.io.read import discover
 
     try:
-        sources = discover(list(options["inputs"]), options["input_format"])
+        sources = discover(
+            list(options["inputs"]),
+            options["input_format"],
+            problems=ProblemLog(keep=0),  # reported by the run itself, which discovers again
+            follow_symlinks=options["follow_symlinks"],
+        )
     except InputError as err:
-        raise click.ClickException(str(err)) from None
+        raise InputUnusable(str(err)) from None
     asked = click.get_current_context().get_parameter_source("workers")
     chosen = plan(
         sources,
@@ -395,10 +472,11 @@ def _auto_engine(options: dict[str, Any]) -> str:
 
 def _run(
     runner: Callable[..., dict[str, Any]], options: dict[str, Any]
-) -> tuple[dict[str, Any], ProblemLog, Path, bool]:
+) -> tuple[dict[str, Any], ProblemLog, Path, bool, int | None]:
     """Build the configuration from the options, run, and turn input errors into messages."""
     inputs, output = list(options.pop("inputs")), options.pop("output")
     quiet, strict = options.pop("quiet"), options.pop("strict")
+    max_errors = options.pop("max_errors")
     options["clean"] = not options.pop("no_clean", False)
     options["learn_boilerplate"] = not options.pop("no_learn")
     options["output_text"] = "original" if options.pop("keep_original_text") else "cleaned"
@@ -406,12 +484,14 @@ def _run(
         config = DedupConfig(**options)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
-    problems = ProblemLog(strict=strict)
+    problems = ProblemLog(strict=strict, spool=True)
     try:
         summary = runner(inputs, output, config, quiet=quiet, problems=problems)
-    except (InputError, StrictInputError) as err:
-        raise click.ClickException(str(err)) from None
-    return summary, problems, output, quiet
+    except InputError as err:
+        raise InputUnusable(str(err)) from None
+    except StrictInputError as err:
+        raise RecordsSkipped(str(err)) from None
+    return summary, problems, output, quiet, max_errors
 
 
 main.add_command(index_group)

@@ -233,10 +233,12 @@ def serve(
       POST /check           {"text": ...}               -> duplicate?, of which, scores
       POST /add             {"id": ..., "text": ..., "only_new": false}
       GET  /documents/{id}  GET /health  GET /openapi.json
-    Every route but /health and /openapi.json needs "Authorization: Bearer <token>".
+    Every route but /health and /openapi.json needs "Authorization: Bearer <token>" (at least
+    16 characters; repeated failures from one address get 429). Request headers must arrive
+    within 10 s, each piece of a body within 30 s; at most 256 connections per worker.
     """
     try:
-        from tinlap.apps.service import TOKEN_ENV
+        from tinlap.apps.service import TOKEN_ENV, check_token
         from tinlap.apps.service import serve as run
     except ImportError as err:
         raise click.ClickException(
@@ -245,6 +247,10 @@ def serve(
     token = token_file.read_text().strip() if token_file else os.environ.get(TOKEN_ENV, "")
     if not token:
         raise click.UsageError(f"no token: set {TOKEN_ENV} or pass --token-file")
+    try:
+        check_token(token)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
     click.echo(f"tinlap: serving {directory} on http://{host}:{port}", err=True)
     with _errors():
         run(

@@ -95,11 +95,15 @@ matching_options = combine(
 )
 
 
-def report_problems(problems: ProblemLog, more: str = "") -> None:
+def report_problems(problems: ProblemLog, more: str = "", *, errors_only: bool = False) -> None:
     """The first input problems on stderr, each naming its file and line, then how many more
-    there are (``more``: where to read them, e.g. " (see summary.json)")."""
-    for problem in problems.problems[:SHOWN_PROBLEMS]:
+    there are (``more``: where to read them, e.g. " (see summary.json)"). ``errors_only`` (for
+    ``-q``): only the errors, the records that were skipped."""
+    shown = [p for p in problems.problems if not errors_only or p.severity == "error"]
+    for problem in shown[:SHOWN_PROBLEMS]:
         click.echo(f"tinlap: {problem}", err=True)
-    hidden = problems.n_errors + problems.n_warnings - min(len(problems.problems), SHOWN_PROBLEMS)
+    total = problems.n_errors + (0 if errors_only else problems.n_warnings)
+    hidden = total - min(len(shown), SHOWN_PROBLEMS)
     if hidden > 0:
-        click.echo(f"tinlap: ... and {hidden} more input problems{more}", err=True)
+        what = "input errors" if errors_only else "input problems"
+        click.echo(f"tinlap: ... and {hidden} more {what}{more}", err=True)

@@ -207,7 +207,7 @@ def _setup(
     """Discover inputs and run the learning pass. Nothing is written but the outputs: the
     model's file, when worker processes need one, lives in a private temporary folder."""
     clock = time.perf_counter()
-    sources = run_sources(inputs, config.input_format, out_dir, problems)
+    sources = run_sources(inputs, config, out_dir, problems)
     out_dir.mkdir(parents=True, exist_ok=True)
     executor = LocalExecutor(config.workers)
     model = learn_boilerplate(sources, config, executor, quiet)
@@ -293,6 +293,7 @@ def run_dedup(
     summary["inputs"] = [str(s.path.resolve()) for s in run.sources]
     if against is not None:
         summary["against"] = str(against.resolve())
+    problems.write_jsonl(out_dir / "problems.jsonl")
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
@@ -402,5 +403,6 @@ def run_clean(
         "config": config.to_dict(),
         "inputs": inputs_read,
     }
+    problems.write_jsonl(out_dir / "problems.jsonl")
     write_json_atomic(out_dir / "summary.json", summary)
     return summary

@@ -90,7 +90,7 @@ def run_sharded(
     """Run the dedup job as stage tasks and write ``out_dir``; returns the summary."""
     problems = problems if problems is not None else ProblemLog()
     started = time.perf_counter()
-    sources = run_sources(inputs, config.input_format, out_dir, problems)
+    sources = run_sources(inputs, config, out_dir, problems)
     out_dir.mkdir(parents=True, exist_ok=True)
     root = options.work or str(out_dir / ".tinlap-work")
     storage = Storage(root)
@@ -98,7 +98,7 @@ def run_sharded(
     task_memory = limit // config.workers - PROCESS_OVERHEAD
     if task_memory < 16 * 2**20:
         least = config.workers * (PROCESS_OVERHEAD + 16 * 2**20) >> 20
-        raise InputError(
+        raise RunError(  # not an input problem: exit code 1, not 3
             f"--memory-limit {limit >> 20} MiB is too small for "
             f"{config.workers} workers: each needs {PROCESS_OVERHEAD >> 20} MiB for itself plus "
             f"room for its data (at least {least} MiB in all); raise it or use fewer workers"
@@ -125,6 +125,7 @@ def run_sharded(
     summary["execution"]["work_kept"] = options.keep_work
     if not options.keep_work:
         storage.remove("")
+    problems.write_jsonl(out_dir / "problems.jsonl")
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
@@ -324,7 +325,7 @@ def _finish(
     clock = time.perf_counter()
     for stage in ("read", "ids"):
         for result in driver.results.get(stage, []):
-            merge_problems(problems, result["problems"])
+            merge_problems(problems, result["problems"], storage)
     decisions = final_decisions(ctx, storage)
     ids = pa.chunked_array(
         [shard_ids(storage, ctx, s) for s in range(len(ctx.shards))], pa.string()

@@ -1,12 +1,16 @@
-"""Turn the user's inputs (folders, globs, .txt / JSONL / Parquet / HTML / WARC files) into Records.
+"""Turn the user's inputs (folders, globs, .txt / JSONL / Parquet / CSV / HTML / WARC files) into
+Records.
 
 Every input record ends up either as a Record or as an error in the ProblemLog, located by
 file and line: a bad line must never cost the rest of the corpus, nor vanish unreported.
 
 Problem kinds. Errors (record skipped): ``unreadable``, ``truncated``, ``binary``, ``too_large``,
-``malformed_json``, ``not_object``, ``not_jsonl``, ``missing_text``, ``text_not_string``.
+``malformed_json``, ``malformed_csv``, ``not_object``, ``not_jsonl``, ``missing_text``,
+``text_not_string``, and ``special_file`` from :func:`discover` (a symlink loop, a dangling link,
+a FIFO, a socket or a device found in an input folder: never opened).
 Warnings (record kept): ``invalid_utf8``, ``empty_text``, ``empty_file``, ``missing_id``,
-``duplicate_id``, and ``skipped_file`` from :func:`discover`. HTML pages and WARC records
+``duplicate_id``, and ``skipped_file``, ``outside_link`` (a symlink leaving the input folder, not
+followed without ``follow_symlinks``) from :func:`discover`. HTML pages and WARC records
 (``html.py``, ``warc.py``, optional extras imported only when such input is read) add their own
 kinds, listed there.
 """
@@ -20,6 +24,7 @@ import itertools
 import json
 import os
 import re
+import stat
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,9 +37,10 @@ import pyarrow.parquet as pq
 import zstandard
 
 from tinlap.config import DedupConfig
-from tinlap.records import MapFn, ProblemLog, Record
+from tinlap.records import MapFn, Problem, ProblemLog, Record
 
-FORMATS = ("txt", "jsonl", "parquet", "html", "warc")
+FORMATS = ("txt", "jsonl", "parquet", "csv", "tsv", "html", "warc")
+_TABLES = ("csv", "tsv")  # read when named (or forced), not picked up inside folders
 _ROOTED = ("txt", "html")  # formats whose document id is the file's path inside its folder
 _BY_SUFFIX = {
     ".txt": "txt",
@@ -48,6 +54,8 @@ _BY_SUFFIX = {
     ".xhtml": "html",
     ".warc": "warc",
     ".wet": "warc",
+    ".csv": "csv",
+    ".tsv": "tsv",
 }
 _COMPRESSION_SUFFIXES = (".gz", ".zst", ".zstd")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -63,6 +71,10 @@ _TEXT_TYPES = (pa.string(), pa.large_string(), pa.binary(), pa.large_binary())
 # Errors a decompressing read can raise: truncation (EOFError) or corrupt data.
 _STREAM_ERRORS = (EOFError, OSError, zlib.error, zstandard.ZstdError)
 _MISSING: Any = object()
+# Cleaning and sketching a document takes up to ~30 times its size (measured: 16 MB of text
+# peaked at 600 MB), so a worker's memory share bounds the document size too.
+DOCUMENT_MEMORY_FACTOR = 32
+_LIMIT = "limit per document (max_record_bytes, and 1/32 of a worker's --memory-limit share)"
 
 
 class InputError(ValueError):
@@ -82,13 +94,22 @@ class Source:
 
 
 def discover(
-    inputs: Sequence[str | Path], fmt: str | None = None, *, problems: ProblemLog | None = None
+    inputs: Sequence[str | Path],
+    fmt: str | None = None,
+    *,
+    problems: ProblemLog | None = None,
+    follow_symlinks: bool = False,
 ) -> list[Source]:
     """Expand files, folders and globs into Sources in a deterministic order.
 
-    Inside folders, files of no known format are skipped (a ``skipped_file`` warning when
-    ``problems`` is given) unless ``fmt`` forces one; a file named explicitly is sniffed instead.
-    A file reached twice (e.g. by a folder and a glob) is read once.
+    Inside folders, files of no known format (and CSV/TSV tables) are skipped (a
+    ``skipped_file`` warning when ``problems`` is given) unless ``fmt`` forces one. A file named
+    explicitly with an unknown extension is refused unless ``fmt`` forces one; one without any
+    extension is sniffed. A file reached twice (e.g. by a folder and a glob) is read once.
+
+    Inside folders and glob matches, only regular files are read: symlink loops, dangling links,
+    FIFOs, sockets and devices are ``special_file`` errors, and symbolic links that lead outside
+    the input folder are ``outside_link`` warnings, not followed unless ``follow_symlinks``.
     """
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -97,7 +118,7 @@ def discover(
     sources: list[Source] = []
     seen: set[Path] = set()
     for item in inputs:
-        for source in _expand(str(item), fmt, problems):
+        for source in _expand(str(item), fmt, problems, follow_symlinks):
             key = source.path.resolve()
             if key not in seen:
                 seen.add(key)
@@ -105,10 +126,12 @@ def discover(
     return sources
 
 
-def _expand(item: str, fmt: str | None, problems: ProblemLog | None) -> list[Source]:
+def _expand(
+    item: str, fmt: str | None, problems: ProblemLog | None, follow: bool = False
+) -> list[Source]:
     path = Path(item)
     if path.is_dir():
-        return _folder(path, path, fmt, problems)
+        return _folder(path, path, fmt, problems, follow=follow)
     if path.is_file():
         return [_named_file(path, path.parent, fmt)]
     if path.exists():
@@ -121,8 +144,10 @@ def _expand(item: str, fmt: str | None, problems: ProblemLog | None) -> list[Sou
     root = _glob_root(item)
     sources: list[Source] = []
     for match in map(Path, matches):
+        if _unreadable(match, root, follow, problems):
+            continue
         if match.is_dir():
-            sources += _folder(match, root, fmt, problems, required=False)
+            sources += _folder(match, root, fmt, problems, required=False, follow=follow)
         elif match.is_file():
             sources.append(_named_file(match, root, fmt))
     return sources
@@ -134,27 +159,96 @@ def _glob_root(pattern: str) -> Path:
     return Path(*parts) if parts else Path()
 
 
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _unreadable(path: Path, root: Path, follow: bool, problems: ProblemLog | None) -> bool:
+    """True (and a problem recorded) for what a folder walk or a glob must not open: a symlink
+    loop, a dangling link, a FIFO, a socket, a device (errors), or a link leaving ``root``
+    without ``follow`` (a warning). Opening a FIFO would hang the run; a link to /etc/shadow
+    would copy it into the output."""
+
+    def report(severity: str, kind: str, message: str) -> bool:
+        if problems is not None:
+            problems.add(Problem(str(path), 0, severity, kind, message))  # type: ignore[arg-type]
+        return True
+
+    try:
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            try:
+                target = path.resolve(strict=True)
+            except FileNotFoundError:
+                return report(
+                    "error",
+                    "special_file",
+                    f"dangling symbolic link (to {os.readlink(path)}); skipped",
+                )
+            except (RuntimeError, OSError):  # ELOOP: Python 3.11 raises RuntimeError
+                return report("error", "special_file", "symbolic link loop; skipped")
+            if not follow and not target.is_relative_to(root.resolve()):
+                return report(
+                    "warning",
+                    "outside_link",
+                    f"symbolic link to {target}, outside the input folder; not followed "
+                    "(--follow-symlinks reads it)",
+                )
+            mode = target.stat().st_mode
+    except OSError as e:
+        return report("error", "special_file", f"cannot inspect it ({e.strerror}); skipped")
+    for test, what in _SPECIAL_KINDS:
+        if test(mode):
+            return report("error", "special_file", f"{what}, not a regular file; skipped")
+    return False
+
+
 def _folder(
-    folder: Path, root: Path, fmt: str | None, problems: ProblemLog | None, *, required: bool = True
+    folder: Path,
+    root: Path,
+    fmt: str | None,
+    problems: ProblemLog | None,
+    *,
+    required: bool = True,
+    follow: bool = False,
 ) -> list[Source]:
-    """All non-hidden files under ``folder`` of a known (or the forced) format, sorted."""
+    """All non-hidden regular files under ``folder`` of a known (or the forced) format, sorted.
+
+    Symbolic links to folders are walked when they stay inside ``root`` (or with ``follow``),
+    each real folder once, so a link to a parent cannot loop."""
     found: list[tuple[str, Source]] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
+    seen_dirs = {os.path.realpath(folder)}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        kept_dirs = []
+        for d in sorted(dirnames):
+            sub = Path(dirpath, d)
+            if d.startswith(".") or (sub.is_symlink() and _unreadable(sub, root, follow, problems)):
+                continue
+            real = os.path.realpath(sub)
+            if real not in seen_dirs:
+                seen_dirs.add(real)
+                kept_dirs.append(d)
+        dirnames[:] = kept_dirs
+        for name in sorted(filenames):
             if name.startswith("."):
                 continue
             path = Path(dirpath, name)
             file_fmt = fmt or _format_of_name(path)
-            if file_fmt is None:
+            if file_fmt is None or (fmt is None and file_fmt in _TABLES):
                 if problems is not None:
                     problems.warning(
                         str(path),
                         0,
                         "skipped_file",
-                        "not a .txt, .jsonl or .parquet file (nor .html or .warc); skipped "
-                        "(force a format to read it)",
+                        "not a .txt, .jsonl or .parquet file (nor .html or .warc; .csv and .tsv "
+                        "only when named); skipped (force a format to read it)",
                     )
+                continue
+            if _unreadable(path, root, follow, problems):
                 continue
             source = Source(path, file_fmt, root if file_fmt in _ROOTED else None)
             found.append((path.relative_to(folder).as_posix(), source))
@@ -166,8 +260,23 @@ def _folder(
 
 
 def _named_file(path: Path, root: Path, fmt: str | None) -> Source:
-    file_fmt = fmt or _format_of_name(path) or _sniff(path)
+    file_fmt = fmt or _format_of_name(path)
+    if file_fmt is None:
+        suffix = Path(_without_compression(path.name)).suffix
+        if suffix:  # a name that says something else: never guess
+            raise InputError(
+                f"{path}: unknown extension {suffix!r}: name it .txt, .jsonl, .parquet, .csv, "
+                f".tsv, .html or .warc, or force a format with --format ({', '.join(FORMATS)})"
+            )
+        file_fmt = _sniff(path)
     return Source(path, file_fmt, root if file_fmt in _ROOTED else None)
+
+
+def _without_compression(name: str) -> str:
+    for suffix in _COMPRESSION_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _format_of_name(path: Path) -> str | None:
@@ -214,10 +323,14 @@ class _ZstdRaw(io.RawIOBase):
     """Decompresses zstd frame by frame, raising EOFError on a truncated stream.
 
     zstandard's own stream_reader ends silently at a truncated frame, which would lose the
-    tail of a corpus without a word.
+    tail of a corpus without a word. Output per call is bounded: the decompressor is fed at
+    most ``_FEED`` compressed bytes at a time, and one zstd byte yields at most ~32 KiB (an RLE
+    block: 4 bytes for 128 KiB), so a small file of gigabytes of spaces never becomes one
+    gigantic buffer (at most ~32 MiB per step).
     """
 
     _READ = 1 << 16
+    _FEED = 1 << 10
     _WRITE = 1 << 20  # a large output buffer is 2x faster than the 128 KiB default
 
     def __init__(self, fh: BinaryIO) -> None:
@@ -226,6 +339,7 @@ class _ZstdRaw(io.RawIOBase):
         self._dobj = self._dctx.decompressobj(write_size=self._WRITE)
         self._fed = False  # the current frame has received input
         self._out = memoryview(b"")
+        self._pending = memoryview(b"")  # compressed input not yet fed
 
     def readable(self) -> bool:
         return True
@@ -240,19 +354,21 @@ class _ZstdRaw(io.RawIOBase):
         return n
 
     def _fill(self) -> bool:
-        data = self._fh.read(self._READ)
-        if not data:
-            if self._fed and not self._dobj.eof:
-                raise EOFError("zstd stream ends before the end of its frame")
-            return False
-        out = []
-        while data:
-            if self._dobj.eof:  # a new frame follows
-                self._dobj = self._dctx.decompressobj(write_size=self._WRITE)
-            out.append(self._dobj.decompress(data))
-            self._fed = True
-            data = self._dobj.unused_data if self._dobj.eof else b""
-        self._out = memoryview(b"".join(out))
+        if not self._pending:
+            data = self._fh.read(self._READ)
+            if not data:
+                if self._fed and not self._dobj.eof:
+                    raise EOFError("zstd stream ends before the end of its frame")
+                return False
+            self._pending = memoryview(data)
+        if self._dobj.eof:  # a new frame follows
+            self._dobj = self._dctx.decompressobj(write_size=self._WRITE)
+        feed, self._pending = self._pending[: self._FEED], self._pending[self._FEED :]
+        out = self._dobj.decompress(feed)
+        self._fed = True
+        if self._dobj.eof and self._dobj.unused_data:  # the next frame began inside this feed
+            self._pending = memoryview(bytes(self._dobj.unused_data) + bytes(self._pending))
+        self._out = memoryview(out)
         return True
 
     def close(self) -> None:
@@ -312,13 +428,22 @@ def read_source(
         return iter(_JsonlReader(source, problems, text_field, id_field, max_record_bytes))
     if source.format == "parquet":
         return _read_parquet(source, problems, text_field, id_field, max_record_bytes)
+    if source.format in _TABLES:
+        return _read_csv(source, problems, text_field, id_field, max_record_bytes)
     raise ValueError(f"unknown format {source.format!r}")
+
+
+def document_limit(max_record_bytes: int, task_memory: int | None) -> int:
+    """The largest document a worker with ``task_memory`` bytes may be given."""
+    if task_memory is None:
+        return max_record_bytes
+    return max(1, min(max_record_bytes, task_memory // DOCUMENT_MEMORY_FACTOR))
 
 
 def _has_pages(source: Source, html_field: str | None) -> bool:
     """Its records are HTML pages to extract (an .html file, a WARC, or an HTML field)."""
     return source.format in ("html", "warc") or (
-        html_field is not None and source.format in ("jsonl", "parquet")
+        html_field is not None and source.format in ("jsonl", "parquet", *_TABLES)
     )
 
 
@@ -434,7 +559,7 @@ def _read_txt(source: Source, problems: ProblemLog, max_bytes: int) -> Iterator[
             path,
             0,
             "too_large",
-            f"file is over the {max_bytes:,}-byte limit (max_record_bytes); skipped",
+            f"file is over the {max_bytes:,}-byte {_LIMIT}; skipped",
         )
         return
     if _looks_binary(data[:_SNIFF_BYTES]):
@@ -529,8 +654,7 @@ class _JsonlReader:
         self._error(
             n,
             "too_large",
-            f"line is {size:,} bytes, over the {self.max_bytes:,}-byte "
-            "limit (max_record_bytes); skipped",
+            f"line is {size:,} bytes, over the {self.max_bytes:,}-byte {_LIMIT}; skipped",
         )
 
     def _parse_slowly(self, raw: bytes, n: int) -> Any:
@@ -748,13 +872,109 @@ def _parquet_text(
             path,
             row,
             "too_large",
-            f"text is over the {max_bytes:,}-character limit (max_record_bytes); skipped",
+            f"text is over the {max_bytes:,}-character {_LIMIT}; skipped",
         )
         return None
     if isinstance(text, bytes):
         text = _decode(text, path, row, problems, "text")
     _warn_if_empty(text, path, row, problems)
     return text
+
+
+def _read_csv(
+    source: Source, problems: ProblemLog, text_field: str, id_field: str, max_bytes: int
+) -> Iterator[Record]:
+    """A CSV or TSV table (header row first), streamed block by block with pyarrow's CSV
+    reader; every column is read as text (a CSV has no types), quoted values may span lines.
+
+    Records are located by data row (1-based). A row with the wrong number of fields is a
+    ``malformed_csv`` error (quoting its start) and skipped; a row longer than a block (which
+    bounds memory) stops the file with an ``unreadable`` error naming the row, the rows before
+    it kept.
+    """
+    import pyarrow.csv as pcsv
+
+    path = str(source.path)
+    row = 0
+
+    probing = True  # the first open only reads the header: its bad rows are reported later
+
+    def bad_row(invalid: Any) -> str:
+        if not probing:  # pyarrow parses whole blocks ahead: the row's number is not known
+            start = (invalid.text or "")[:60]
+            problems.error(
+                path,
+                invalid.number or 0,
+                "malformed_csv",
+                f"a row has {invalid.actual_columns} fields, expected "
+                f"{invalid.expected_columns} (it starts {start!r}); skipped",
+            )
+        return "skip"
+
+    block = min(max(max_bytes + 1, 1 << 20), 1 << 26)
+    read = pcsv.ReadOptions(block_size=block, use_threads=False)
+    parse = pcsv.ParseOptions(
+        delimiter="\t" if source.format == "tsv" else ",",
+        newlines_in_values=True,
+        invalid_row_handler=bad_row,
+    )
+
+    def open_reader(types: dict[str, pa.DataType]) -> Any:
+        convert = pcsv.ConvertOptions(column_types=types, check_utf8=False)
+        return pcsv.open_csv(_open_binary(source.path), read, parse, convert)
+
+    try:
+        with open_reader({}) as first:  # only to learn the header's column names
+            names = first.schema.names
+        probing = False
+        reader = open_reader({name: pa.string() for name in names})
+    except pa.ArrowInvalid as e:
+        if "Empty CSV file" in str(e):
+            problems.warning(path, 0, "empty_file", "file has no header row nor rows")
+        else:
+            problems.error(path, 0, "unreadable", f"cannot read the CSV file: {e}; skipped")
+        return
+    except EOFError:
+        problems.error(path, 0, "truncated", "compressed file is truncated; skipped")
+        return
+    except (*_STREAM_ERRORS, pa.ArrowException) as e:
+        problems.error(path, 0, "unreadable", f"cannot read the CSV file: {e}; skipped")
+        return
+    with reader:
+        if not _has_text_column(reader.schema, text_field, "all rows", path, problems):
+            return
+        others = [name for name in names if name != text_field]
+        has_id = id_field in others
+        if not has_id:
+            problems.warning(
+                path,
+                1,
+                "missing_id",
+                f'no {id_field!r} column; used "{source.path.name}:ROW" as ids',
+            )
+        try:
+            for batch in reader:
+                texts = _texts_of(batch.column(text_field))
+                fields = _fields_of(batch, others, path, row + 1, problems)
+                for text, record_fields in zip(texts, fields, strict=True):
+                    row += 1
+                    text = _parquet_text(text, path, row, text_field, max_bytes, problems)
+                    if text is None:
+                        continue
+                    doc_id = record_fields.get(id_field) if has_id else None
+                    doc_id = doc_id or f"{source.path.name}:{row}"
+                    yield Record(doc_id, text, path, row, record_fields)
+        except EOFError:
+            problems.error(path, row, "truncated", f"compressed file ends early after row {row:,}")
+        except (*_STREAM_ERRORS, pa.ArrowException) as e:
+            problems.error(
+                path,
+                row + 1,
+                "unreadable",
+                f"CSV read failed after row {row:,} ({e}); the rows before it were kept",
+            )
+    if not row:
+        problems.warning(path, 0, "empty_file", "file has no rows")
 
 
 def _outside_output(sources: list[Source], out_dir: Path, problems: ProblemLog) -> list[Source]:
@@ -772,10 +992,13 @@ def _outside_output(sources: list[Source], out_dir: Path, problems: ProblemLog) 
 
 
 def run_sources(
-    inputs: list[str], fmt: str | None, out_dir: Path, problems: ProblemLog
+    inputs: list[str], config: DedupConfig, out_dir: Path, problems: ProblemLog
 ) -> list[Source]:
     """The input files of a run: discovered, less any inside its output folder."""
-    return _outside_output(discover(inputs, fmt, problems=problems), out_dir, problems)
+    found = discover(
+        inputs, config.input_format, problems=problems, follow_symlinks=config.follow_symlinks
+    )
+    return _outside_output(found, out_dir, problems)
 
 
 def reader_options(config: DedupConfig) -> dict[str, Any]:

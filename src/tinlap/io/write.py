@@ -398,7 +398,7 @@ def _remove(path: Path) -> None:
 
 # Input formats that cannot be written back as they came: pages become JSONL rows (id, url,
 # title, text), the shape of their records.
-_OUTPUT_FOR_INPUT = {"html": "jsonl", "warc": "jsonl"}
+_OUTPUT_FOR_INPUT = {"html": "jsonl", "warc": "jsonl", "csv": "jsonl", "tsv": "jsonl"}
 
 
 def output_format(config: DedupConfig, sources: list[Source]) -> str:

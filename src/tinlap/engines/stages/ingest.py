@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tinlap.engines.stages.context import RunContext
-from tinlap.io.read import read_source, reader_options
+from tinlap.io.read import document_limit, read_source, reader_options
 from tinlap.io.storage import Storage
 from tinlap.records import Problem, ProblemLog, Record, StrictInputError
 
@@ -42,10 +42,12 @@ class BadShard(RuntimeError):
 
 def read_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
     source = ctx.sources[task]
-    problems = ProblemLog(strict=ctx.strict)
+    problems = ProblemLog(strict=ctx.strict, spool=True)
     parts: list[int] = []
     try:
-        records = read_source(source, problems, **reader_options(ctx.config))
+        options = reader_options(ctx.config)
+        options["max_record_bytes"] = document_limit(options["max_record_bytes"], ctx.task_memory)
+        records = read_source(source, problems, **options)
         for chunk in _chunks(records, ctx.shard_docs, ctx.shard_text_bytes):
             storage.write_table(f"read/{task:05d}/part-{len(parts):05d}.parquet", _table(chunk))
             parts.append(len(chunk))
@@ -57,10 +59,10 @@ def read_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
             raise BadShard(f"{message} (rerun with --skip-bad-shards to go on without it)") from err
         for index in range(len(parts)):
             storage.remove(f"read/{task:05d}/part-{index:05d}.parquet")
-        problems = ProblemLog()
+        problems = ProblemLog(spool=True)
         problems.error(str(source.path), 0, "bad_shard", f"{message}; skipped the whole file")
         parts = []
-    return {"parts": parts, "problems": problems_to_json(problems)}
+    return {"parts": parts, "problems": problems_to_json(problems, storage, f"read/{task:05d}")}
 
 
 def _chunks(records: Iterable[Record], max_docs: int, max_bytes: int) -> Iterator[list[Record]]:
@@ -155,7 +157,7 @@ def ids_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
         if len(every)
         else pa.array([], pa.string())
     )
-    problems = ProblemLog()
+    problems = ProblemLog(spool=True)
     rows: dict[str, list[Any]] = {"shard": [], "row": [], "id": []}
     if len(repeated):
         _rename(storage, ctx, columns, every, repeated, rows, problems)
@@ -166,7 +168,10 @@ def ids_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
             schema=pa.schema([("shard", pa.int32()), ("row", pa.int32()), ("id", pa.string())]),
         ),
     )
-    return {"renamed": len(rows["id"]), "problems": problems_to_json(problems)}
+    return {
+        "renamed": len(rows["id"]),
+        "problems": problems_to_json(problems, storage, "ids/00000"),
+    }
 
 
 def _rename(
@@ -222,17 +227,23 @@ def _rename(
         )
 
 
-def problems_to_json(problems: ProblemLog) -> dict[str, Any]:
+def problems_to_json(
+    problems: ProblemLog, storage: Storage | None = None, folder: str = ""
+) -> dict[str, Any]:
+    """A task's problems for its marker: counts and the first messages of each kind (bounded);
+    every problem, when the log spooled them, in ``folder/problems.jsonl.zst`` of ``storage``."""
+    spooled = problems.spooled() if storage is not None else b""
+    if spooled:
+        storage.write_bytes(f"{folder}/problems.jsonl.zst", spooled)  # type: ignore[union-attr]
     return {
         "problems": [[p.path, p.line, p.severity, p.kind, p.message] for p in problems.problems],
         "counts": [[severity, kind, n] for (severity, kind), n in problems.counts.items()],
+        "spool": f"{folder}/problems.jsonl.zst" if spooled else None,
     }
 
 
-def merge_problems(into: ProblemLog, found: dict[str, Any]) -> None:
+def merge_problems(into: ProblemLog, found: dict[str, Any], storage: Storage | None = None) -> None:
     """Add a task's problems to the run's log (counts exact, full messages capped per kind)."""
-    for path, line, severity, kind, message in found["problems"]:
-        if severity == "error" or into.counts[(severity, kind)] < into.keep:
-            into.problems.append(Problem(path, line, severity, kind, message))
-    for severity, kind, n in found["counts"]:
-        into.counts[(severity, kind)] += n
+    into.merge((Problem(*p) for p in found["problems"]), found["counts"])
+    if found.get("spool") and storage is not None:
+        into.merge_spooled(storage.read_bytes(found["spool"]))
