@@ -19,6 +19,7 @@ from tinlap.cluster import KEEP_POLICIES
 from tinlap.config import DedupConfig
 from tinlap.read import FORMATS, InputError
 from tinlap.records import ProblemLog, StrictInputError
+from tinlap.storage import NotOurs
 
 _OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
 _DEFAULTS = DedupConfig()
@@ -96,6 +97,13 @@ _run_options = combine(
         "--keep-original-text",
         is_flag=True,
         help="Write documents with their original text instead of the cleaned text.",
+    ),
+    click.option(
+        "--overwrite",
+        is_flag=True,
+        help="Use an output folder holding files tinlap did not write there: replace those "
+        "named like tinlap's outputs (kept*, clusters.parquet, summary.json, report...), leave "
+        "the others. Without it such a folder is refused (exit code 4).",
     ),
     click.option(
         "--output-format",
@@ -349,6 +357,7 @@ def _run(
     """Build the configuration from the options, run, and turn input errors into messages."""
     inputs, output = list(options.pop("inputs")), options.pop("output")
     quiet, strict = options.pop("quiet"), options.pop("strict")
+    overwrite = options.pop("overwrite")
     options["clean"] = not options.pop("no_clean", False)
     options["learn_boilerplate"] = not options.pop("no_learn")
     options["output_text"] = "original" if options.pop("keep_original_text") else "cleaned"
@@ -358,9 +367,15 @@ def _run(
         raise click.UsageError(str(err)) from None
     problems = ProblemLog(strict=strict)
     try:
-        summary = runner(inputs, output, config, quiet=quiet, problems=problems)
+        summary = runner(
+            inputs, output, config, quiet=quiet, problems=problems, overwrite=overwrite
+        )
     except (InputError, StrictInputError) as err:
         raise click.ClickException(str(err)) from None
+    except NotOurs as err:  # a folder tinlap did not create: refused, with its own exit code
+        refused = click.ClickException(str(err))
+        refused.exit_code = err.exit_code
+        raise refused from None
     return summary, problems, output, quiet
 
 

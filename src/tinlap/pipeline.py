@@ -37,8 +37,16 @@ from tinlap.progress import progress
 from tinlap.read import InputError, Source, discover, read_all
 from tinlap.records import ProblemLog, Record
 from tinlap.sketch import ShingleSets, exact_keys, minhash, shingle_sets
+from tinlap.storage import OWNER
 from tinlap.verify import PairScores, verify
-from tinlap.write import KeptWriter, write_json_atomic, write_table_atomic
+from tinlap.write import (
+    KeptWriter,
+    committed,
+    output_root,
+    remove_stale,
+    write_json_atomic,
+    write_table_atomic,
+)
 
 CLUSTER_SCHEMA = pa.schema(
     [
@@ -517,7 +525,9 @@ def _setup(
     clock = time.perf_counter()
     sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".tinlap-work-", dir=out_dir))
+    remove_stale(output_root(out_dir))  # scratch folders of runs that were killed
+    work = Path(tempfile.mkdtemp(prefix=f".tinlap-work-{os.getpid()}-", dir=out_dir))
+    (work / OWNER).touch()
     executor = LocalExecutor(config.workers)
     try:
         model_path = learn_boilerplate(sources, config, work, executor, quiet)
@@ -538,6 +548,7 @@ def _output_format(config: DedupConfig, sources: list[Source]) -> str:
     return config.output_format or _OUTPUT_FOR_INPUT.get(first, first)
 
 
+@committed  # outputs staged, then switched in at once; takes overwrite=
 def run_dedup(
     inputs: list[str],
     out_dir: Path,
@@ -623,7 +634,7 @@ def _warn_widened(writer: KeptWriter, problems: ProblemLog) -> None:
 
 def _outside(sources: list[Source], out_dir: Path, problems: ProblemLog) -> list[Source]:
     """Drop input files inside the output folder (a previous run's output is not input)."""
-    out = out_dir.resolve()
+    out = output_root(out_dir).resolve()
     kept = []
     for source in sources:
         if source.path.resolve().is_relative_to(out):
@@ -631,7 +642,7 @@ def _outside(sources: list[Source], out_dir: Path, problems: ProblemLog) -> list
         else:
             kept.append(source)
     if sources and not kept:
-        raise InputError(f"every input file is inside the output folder {out_dir}")
+        raise InputError(f"every input file is inside the output folder {output_root(out_dir)}")
     return kept
 
 
@@ -766,6 +777,7 @@ def clean_stage(task: BatchTask) -> CleanedBatch:
     return CleanedBatch(slim, outputs, table)
 
 
+@committed  # outputs staged, then switched in at once; takes overwrite=
 def run_clean(
     inputs: list[str],
     out_dir: Path,

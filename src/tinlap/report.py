@@ -55,6 +55,7 @@ from tinlap.explain import Explanation, Piece, explain, lines
 from tinlap.progress import progress
 from tinlap.records import ProblemLog
 from tinlap.retrieve import DedupOutput, Document, OutputError
+from tinlap.write import add_to_manifest
 
 PAGE_SIZE = 500  # clusters per list page
 MAX_DETAILS = 10_000
@@ -142,6 +143,7 @@ def write_report(
         if target.exists():
             shutil.rmtree(target)
         os.replace(build, target)
+        add_to_manifest(target)  # tinlap's own file in OUT: the next run there replaces it
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return stats

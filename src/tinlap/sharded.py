@@ -49,9 +49,10 @@ from tinlap.stages.context import (
 )
 from tinlap.stages.exchange import gather
 from tinlap.stages.ingest import load_part, merge_problems, shard_ids
+from tinlap.stages.runner import STAGES
 from tinlap.stages.star import round_name
 from tinlap.storage import CorruptIntermediate, Storage, StorageError, producer_of
-from tinlap.write import write_json_atomic, write_table_atomic
+from tinlap.write import committed, output_root, write_json_atomic, write_table_atomic
 
 DEFAULT_MEMORY_LIMIT = 2 * 2**30
 # What a worker process costs before it holds any data: Python, numpy, Arrow, the cleaner and
@@ -86,6 +87,7 @@ class ShardedOptions:
     components: str = "union-find"  # or "star": rounds as tasks, for graphs beyond one machine
 
 
+@committed  # outputs staged, then switched in at once; takes overwrite=
 def run_sharded(
     inputs: list[str],
     out_dir: Path,
@@ -100,7 +102,7 @@ def run_sharded(
     started = time.perf_counter()
     sources = _outside(discover(inputs, config.input_format, problems=problems), out_dir, problems)
     out_dir.mkdir(parents=True, exist_ok=True)
-    root = options.work or str(out_dir / ".tinlap-work")
+    root = options.work or str(output_root(out_dir) / ".tinlap-work")
     storage = Storage(root)
     limit = options.memory_limit or default_memory_limit(config.workers)
     task_memory = limit // config.workers - PROCESS_OVERHEAD
@@ -126,15 +128,21 @@ def run_sharded(
     try:
         ctx = driver.run_all(ctx)
     except StrictInputError:
-        storage.remove("")  # the input must change before a rerun: nothing here is reusable
+        storage.release(_owned)  # the input must change before a rerun: nothing is reusable
         raise
     summary = _finish(ctx, storage, driver, out_dir, problems, quiet)
     summary["seconds_per_stage"]["total"] = round(time.perf_counter() - started, 3)
     summary["execution"]["work_kept"] = options.keep_work
     if not options.keep_work:
-        storage.remove("")
+        storage.release(_owned)
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
+
+
+def _owned(name: str) -> bool:
+    """Whether a top-level name of the work root is one tinlap writes (run.json, stage folders
+    such as ``read`` or ``large-003``): only these are ever deleted from it."""
+    return name == RUN_FILE or name.split("-", 1)[0] in STAGES
 
 
 def _claim(
@@ -146,9 +154,11 @@ def _claim(
     options: ShardedOptions,
 ) -> None:
     """Mark the root as this run's, or check that the run found there is this same run."""
+    storage.claim()  # a folder tinlap did not create is refused, never written to or emptied
     if options.restart:
-        storage.remove("")
+        storage.release(_owned, keep_root=True)
     identity = {
+        "format": 2,  # stage files hold data only (JSON, Arrow), no pickles of version 1
         "config": {k: v for k, v in config.to_dict().items() if k != "workers"},
         "inputs": [
             [str(s.path.resolve()), s.format, s.path.stat().st_size, s.path.stat().st_mtime_ns]
