@@ -403,6 +403,7 @@ def test_rerun_gives_byte_identical_outputs(
         run([corpus], outs[0], keep_policy=policy, batch_size=batch)
         assert before == {n: (outs[0] / n).read_bytes() for n in before}
         assert sorted(p.name for p in outs[0].iterdir()) == [
+            ".tinlap-manifest.json",
             "clusters.parquet",
             "kept.jsonl",
             "problems.jsonl",

@@ -104,21 +104,23 @@ def test_text_and_id_field_names(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bad_id", ["../escape.txt", "/etc/passwd", "a/../../b", "a//b", "", "a/"])
-def test_txt_refuses_ids_escaping_the_folder(tmp_path: Path, bad_id: str) -> None:
-    with KeptWriter(tmp_path / "out", "txt") as writer, pytest.raises(ValueError, match="cannot"):
+def test_txt_ids_escaping_the_folder_get_a_safe_name(tmp_path: Path, bad_id: str) -> None:
+    with KeptWriter(tmp_path / "out", "txt") as writer:
         writer.write(Record(bad_id, "x", "p"), "x")
-    assert writer.count == 0
+    assert writer.count == 1
     assert not (tmp_path / "escape.txt").exists()
+    name = writer.renamed[bad_id]
+    assert (tmp_path / "out" / "kept" / name).read_text() == "x"
+    names = pq.read_table(tmp_path / "out" / "kept_names.parquet").to_pylist()
+    assert names == [{"id": bad_id, "file": f"kept/{name}"}]
 
 
-def test_txt_refuses_writing_an_id_twice(tmp_path: Path) -> None:
+def test_txt_id_clashing_with_another_gets_a_safe_name(tmp_path: Path) -> None:
     with KeptWriter(tmp_path, "txt") as writer:
         writer.write(Record("a/b.txt", "1", "p"), "1")
-        with pytest.raises(ValueError, match=r"cannot write id 'a/b\.txt'"):
-            writer.write(Record("a/b.txt", "2", "p"), "2")
-        with pytest.raises(ValueError, match=r"cannot write id 'a/b\.txt/c'"):
-            writer.write(Record("a/b.txt/c", "3", "p"), "3")
+        writer.write(Record("a/b.txt/c", "3", "p"), "3")  # b.txt is a file, not a folder
     assert (tmp_path / "kept" / "a" / "b.txt").read_text() == "1"
+    assert (tmp_path / "kept" / writer.renamed["a/b.txt/c"]).read_text() == "3"
 
 
 def test_parquet_schema_from_first_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,6 +21,7 @@ from tinlap.core.decide import KEEP_POLICIES
 from tinlap.engines.executors import EXECUTORS
 from tinlap.engines.progress import set_progress
 from tinlap.io.read import FORMATS, InputError
+from tinlap.io.storage import NotOurs
 from tinlap.records import ProblemLog, StrictInputError
 
 _OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
@@ -31,6 +32,7 @@ EXIT_FAILED = 1  # the run failed: storage, executor, index, an output it may no
 EXIT_USAGE = 2  # a wrong option or argument
 EXIT_INPUT = 3  # an input cannot be used: not found, refused format, unreadable file
 EXIT_SKIPPED = 4  # records skipped beyond --max-errors, or no document read at all
+EXIT_REFUSED = 5  # an output or work folder holds files tinlap did not create
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  success (skipped records, if any, are reported on stderr and in summary.json)
@@ -39,6 +41,8 @@ Exit codes:
   3  an input cannot be used (no such file, refused format, an unreadable file)
   4  input records were skipped beyond --max-errors, or no document was read
      (the output is written; errors are listed on stderr, all in OUT/problems.jsonl)
+  5  refused: the output (or --work) folder holds files tinlap did not write
+     (nothing was changed; --overwrite replaces tinlap's own output names only)
 """
 
 
@@ -46,6 +50,12 @@ class InputUnusable(click.ClickException):
     """An input path or file that cannot be used at all."""
 
     exit_code = EXIT_INPUT
+
+
+class FolderRefused(click.ClickException):
+    """An output or work folder holds files tinlap did not create: nothing was touched."""
+
+    exit_code = EXIT_REFUSED
 
 
 class RecordsSkipped(click.ClickException):
@@ -133,6 +143,13 @@ _run_options = combine(
         "--keep-original-text",
         is_flag=True,
         help="Write documents with their original text instead of the cleaned text.",
+    ),
+    click.option(
+        "--overwrite",
+        is_flag=True,
+        help="Use an output folder holding files tinlap did not write there: replace those "
+        "named like tinlap's outputs (kept*, clusters.parquet, summary.json, report...), leave "
+        "the others. Without it such a folder is refused (exit code 4).",
     ),
     click.option(
         "--output-format",
@@ -477,6 +494,7 @@ def _run(
     inputs, output = list(options.pop("inputs")), options.pop("output")
     quiet, strict = options.pop("quiet"), options.pop("strict")
     max_errors = options.pop("max_errors")
+    overwrite = options.pop("overwrite")
     options["clean"] = not options.pop("no_clean", False)
     options["learn_boilerplate"] = not options.pop("no_learn")
     options["output_text"] = "original" if options.pop("keep_original_text") else "cleaned"
@@ -486,11 +504,15 @@ def _run(
         raise click.UsageError(str(err)) from None
     problems = ProblemLog(strict=strict, spool=True)
     try:
-        summary = runner(inputs, output, config, quiet=quiet, problems=problems)
+        summary = runner(
+            inputs, output, config, quiet=quiet, problems=problems, overwrite=overwrite
+        )
     except InputError as err:
         raise InputUnusable(str(err)) from None
     except StrictInputError as err:
         raise RecordsSkipped(str(err)) from None
+    except NotOurs as err:  # a folder tinlap did not create: refused, with its own exit code
+        raise FolderRefused(str(err)) from None
     return summary, problems, output, quiet, max_errors
 
 

@@ -54,6 +54,7 @@ from tinlap.apps.explain import Explanation, Piece, explain, lines
 from tinlap.apps.progress import progress
 from tinlap.apps.retrieve import DedupOutput, Document, OutputError
 from tinlap.core.clean import Removal
+from tinlap.io.write import add_to_manifest
 from tinlap.records import ProblemLog
 
 PAGE_SIZE = 500  # clusters per list page
@@ -142,6 +143,7 @@ def write_report(
         if target.exists():
             shutil.rmtree(target)
         os.replace(build, target)
+        add_to_manifest(target)  # tinlap's own file in OUT: the next run there replaces it
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return stats

@@ -35,7 +35,15 @@ from tinlap.engines.executors import Executor, LocalExecutor
 from tinlap.engines.progress import progress
 from tinlap.io.read import Source, read_all, reader_options, run_sources
 from tinlap.io.schema import REMOVED_LINES_SCHEMA, cluster_table, run_summary
-from tinlap.io.write import KeptCorpus, output_format, write_json_atomic, write_table_atomic
+from tinlap.io.write import (
+    KeptCorpus,
+    committed,
+    output_format,
+    output_root,
+    remove_stale,
+    write_json_atomic,
+    write_table_atomic,
+)
 from tinlap.records import ProblemLog, Record
 
 # ------------------------------------------------------------------------------ per-batch stage
@@ -207,8 +215,9 @@ def _setup(
     """Discover inputs and run the learning pass. Nothing is written but the outputs: the
     model's file, when worker processes need one, lives in a private temporary folder."""
     clock = time.perf_counter()
-    sources = run_sources(inputs, config, out_dir, problems)
+    sources = run_sources(inputs, config, output_root(out_dir), problems)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale(output_root(out_dir))  # scratch folders that older versions' killed runs left
     executor = LocalExecutor(config.workers)
     model = learn_boilerplate(sources, config, executor, quiet)
     timings["learn_boilerplate"] = _lap(clock)
@@ -217,6 +226,7 @@ def _setup(
         yield RunSetup(sources, output_format(config, sources), executor, model, ref)
 
 
+@committed  # outputs staged, then switched in at once; takes overwrite=
 def run_dedup(
     inputs: list[str],
     out_dir: Path,
@@ -352,6 +362,7 @@ def clean_stage(task: BatchTask) -> CleanedBatch:
     return CleanedBatch(slim, outputs, table)
 
 
+@committed  # outputs staged, then switched in at once; takes overwrite=
 def run_clean(
     inputs: list[str],
     out_dir: Path,

@@ -39,11 +39,19 @@ from tinlap.engines.stages.context import (
 )
 from tinlap.engines.stages.exchange import gather
 from tinlap.engines.stages.ingest import load_part, merge_problems, shard_ids
+from tinlap.engines.stages.runner import STAGES
 from tinlap.engines.stages.star import round_name
 from tinlap.io.read import InputError, Source, run_sources
 from tinlap.io.schema import decisions_table, run_summary
 from tinlap.io.storage import CorruptIntermediate, Storage, StorageError, producer_of
-from tinlap.io.write import KeptCorpus, output_format, write_json_atomic, write_table_atomic
+from tinlap.io.write import (
+    KeptCorpus,
+    committed,
+    output_format,
+    output_root,
+    write_json_atomic,
+    write_table_atomic,
+)
 from tinlap.records import ProblemLog, Record, StrictInputError
 
 DEFAULT_MEMORY_LIMIT = 2 * 2**30
@@ -78,6 +86,7 @@ class ShardedOptions:
     components: str = "union-find"  # or "star": rounds as tasks, for graphs beyond one machine
 
 
+@committed  # outputs staged, then switched in at once; takes overwrite=
 def run_sharded(
     inputs: list[str],
     out_dir: Path,
@@ -90,9 +99,9 @@ def run_sharded(
     """Run the dedup job as stage tasks and write ``out_dir``; returns the summary."""
     problems = problems if problems is not None else ProblemLog()
     started = time.perf_counter()
-    sources = run_sources(inputs, config, out_dir, problems)
+    sources = run_sources(inputs, config, output_root(out_dir), problems)
     out_dir.mkdir(parents=True, exist_ok=True)
-    root = options.work or str(out_dir / ".tinlap-work")
+    root = options.work or str(output_root(out_dir) / ".tinlap-work")
     storage = Storage(root)
     limit = options.memory_limit or default_memory_limit(config.workers)
     task_memory = limit // config.workers - PROCESS_OVERHEAD
@@ -118,16 +127,22 @@ def run_sharded(
     try:
         ctx = driver.run_all(ctx)
     except StrictInputError:
-        storage.remove("")  # the input must change before a rerun: nothing here is reusable
+        storage.release(_owned)  # the input must change before a rerun: nothing is reusable
         raise
     summary = _finish(ctx, storage, driver, out_dir, problems, quiet)
     summary["seconds_per_stage"]["total"] = round(time.perf_counter() - started, 3)
     summary["execution"]["work_kept"] = options.keep_work
     if not options.keep_work:
-        storage.remove("")
+        storage.release(_owned)
     problems.write_jsonl(out_dir / "problems.jsonl")
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
+
+
+def _owned(name: str) -> bool:
+    """Whether a top-level name of the work root is one tinlap writes (run.json, stage folders
+    such as ``read`` or ``large-003``): only these are ever deleted from it."""
+    return name == RUN_FILE or name.split("-", 1)[0] in STAGES
 
 
 def _claim(
@@ -139,9 +154,11 @@ def _claim(
     options: ShardedOptions,
 ) -> None:
     """Mark the root as this run's, or check that the run found there is this same run."""
+    storage.claim()  # a folder tinlap did not create is refused, never written to or emptied
     if options.restart:
-        storage.remove("")
+        storage.release(_owned, keep_root=True)
     identity = {
+        "format": 2,  # stage files hold data only (JSON, Arrow), no pickles of version 1
         "config": {k: v for k, v in config.to_dict().items() if k != "workers"},
         "inputs": [
             [str(s.path.resolve()), s.format, s.path.stat().st_size, s.path.stat().st_mtime_ns]
@@ -154,7 +171,7 @@ def _claim(
         found = storage.read_json(RUN_FILE)
         if found != identity:
             differ = sorted(k for k in identity if found.get(k) != identity[k])
-            raise InputError(
+            raise RunError(
                 f"{storage.url} holds the work of a different run (differs in: "
                 f"{', '.join(differ)}; task memory is --memory-limit / --workers); "
                 "resume with the same command, or pass --restart or another --work"

@@ -16,8 +16,9 @@ from __future__ import annotations
 import io
 import os
 import posixpath
+import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,10 +27,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 MARKER = "_SUCCESS"
+# Written first into a work root tinlap creates (or finds empty): only a root holding it is
+# tinlap's to fill and to empty.
+OWNER = ".tinlap-work"
 
 
 class StorageError(RuntimeError):
     """The storage root cannot be used (bad URL, missing extra, full disk...)."""
+
+
+class NotOurs(StorageError):
+    """A folder tinlap was asked to fill (or empty) holds files tinlap did not create."""
 
 
 class CorruptIntermediate(RuntimeError):
@@ -77,6 +85,40 @@ class Storage:
     def exists(self, relative: str) -> bool:
         return bool(self.fs.exists(self.path(relative)))
 
+    # -- ownership -------------------------------------------------------------------------------
+
+    def claim(self) -> None:
+        """Make the root tinlap's: a new or empty root gets the owner marker (written before
+        anything else); a non-empty root without it is refused, never written to or emptied."""
+        if self.exists(OWNER):
+            return
+        names = self.listdir("")
+        if names:
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            raise NotOurs(
+                f"{self.url} is not empty ({shown}) and was not created by tinlap (no {OWNER} "
+                "marker): tinlap only writes to and deletes from its own work folder; give "
+                "--work a new or empty folder"
+            )
+        created = not self.fs.exists(self.base)
+        self.write_json(OWNER, {"tinlap_work": 1, "created_root": created, "pid": os.getpid()})
+
+    def release(self, owned: Callable[[str], bool], *, keep_root: bool = False) -> None:
+        """Remove what tinlap wrote: the top-level entries ``owned`` recognises (and temporary
+        files of atomic writes), then, unless ``keep_root``, the marker and the root itself
+        when tinlap created it and nothing else is left. Anything else stays."""
+        if not self.exists(OWNER):
+            return
+        for name in self.listdir(""):
+            if name != OWNER and (owned(name) or _TMP.search(name)):
+                self.remove(name)
+        if keep_root:
+            return
+        info = self.read_json(OWNER)
+        self.remove(OWNER)
+        if self.local and info.get("created_root") and not self.listdir(""):
+            os.rmdir(self.base)
+
     def write_bytes(self, relative: str, data: bytes) -> None:
         """Write a whole file atomically; a full disk is a StorageError naming the file."""
         target = self.path(relative)
@@ -89,6 +131,7 @@ class Storage:
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.replace(tmp, target)
+                fsync_dir(posixpath.dirname(target))
             else:
                 self.fs.pipe_file(target, data)
         except OSError as err:
@@ -205,6 +248,23 @@ class Storage:
         halfway through never leaves a marker beside missing outputs."""
         self.remove(f"{task_dir(stage, task)}/{MARKER}")
         self.remove(task_dir(stage, task))
+
+
+_TMP = re.compile(r"\.tmp-[0-9a-f]{32}$")
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Make a rename in ``path`` durable (POSIX: the directory entry is data of the folder)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # e.g. Windows: folders cannot be opened; renames there are journaled anyway
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a folder
+    finally:
+        os.close(fd)
 
 
 def _codec(kind: pa.DataType) -> str:

@@ -6,11 +6,16 @@ only once complete, so a crash (or an exception) leaves either the previous outp
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 from types import TracebackType
@@ -20,11 +25,14 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tinlap import __version__
 from tinlap.config import DedupConfig
 from tinlap.io.read import Source
+from tinlap.io.storage import OWNER, NotOurs, fsync_dir
 from tinlap.records import ProblemLog, Record
 
 _KEPT_NAMES = {"txt": "kept", "jsonl": "kept.jsonl", "parquet": "kept.parquet"}
+KEPT_NAMES = "kept_names.parquet"  # txt output: id -> file of the ids that needed escaping
 _PARQUET_BATCH_ROWS = 10_000
 _PARQUET_BATCH_CHARS = 64 * 2**20  # flush early on long documents to keep memory bounded
 _PARQUET_COMPRESSION = "zstd"
@@ -71,6 +79,11 @@ class KeptWriter:
         return getattr(self._sink, "dropped", set())
 
     @property
+    def renamed(self) -> dict[str, str]:
+        """Ids written under an escaped file name (txt output), id -> name under kept/."""
+        return getattr(self._sink, "renamed", {})
+
+    @property
     def widened_columns(self) -> set[str]:
         """Parquet columns rewritten as text because later records did not fit their type."""
         return getattr(self._sink, "widened", set())
@@ -92,6 +105,13 @@ class KeptWriter:
         except BaseException:
             _remove(self._tmp)
             raise
+        if self.renamed:  # the escaped names, beside the folder (ids are not file names)
+            write_table_atomic(
+                self.path.with_name(KEPT_NAMES),
+                pa.table(
+                    {"id": list(self.renamed), "file": [f"kept/{n}" for n in self.renamed.values()]}
+                ),
+            )
         _publish(self._tmp, self.path)
 
     def abort(self) -> None:
@@ -138,31 +158,40 @@ def _output_row(record: Record, text: str, text_field: str, id_field: str) -> di
 
 
 class _TxtSink:
-    """One file per document at ``kept/<id>``; ids must stay inside the folder."""
+    """One file per document at ``kept/<id>``; an id that cannot be such a path (outside the
+    folder, too long, NUL, reserved, or clashing with another document's file or folder) gets a
+    safe escaped name (``escaped_name``), listed in ``renamed`` (written as kept_names.parquet)."""
 
     def __init__(self, tmp: Path, text_field: str, id_field: str) -> None:
         tmp.mkdir()
         self._root = tmp
         self._made: set[Path] = {tmp}
+        self.renamed: dict[str, str] = {}
 
     def write(self, record: Record, text: str) -> None:
-        target = self._root.joinpath(*_safe_parts(record.id))
-        if target.parent not in self._made:
-            self._mkdirs(target.parent, record.id)
+        parts = _safe_parts(record.id)
+        if parts is not None and self._put(parts, text):
+            return
+        name = escaped_name(record.id)
+        for attempt in range(1 << 20):  # a clash even here needs an id crafted to match
+            candidate = name if attempt == 0 else f"{name}~{attempt}"
+            if self._put([candidate], text):
+                self.renamed[record.id] = candidate
+                return
+        raise ValueError(f"cannot write id {record.id!r} as a file")  # pragma: no cover
+
+    def _put(self, parts: list[str], text: str) -> bool:
+        """Write the document at ``parts``; False when the path is taken or blocked."""
+        target = self._root.joinpath(*parts)
         try:
+            if target.parent not in self._made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(target.parent)
             with target.open("xb") as f:
                 f.write(text.encode())
-        except (FileExistsError, IsADirectoryError) as e:
-            raise ValueError(f"cannot write id {record.id!r} as a file: {e.strerror}") from None
-
-    def _mkdirs(self, folder: Path, doc_id: str) -> None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
-            raise ValueError(
-                f"cannot write id {doc_id!r}: a part of its folder is already a document"
-            ) from None
-        self._made.add(folder)
+        except (FileExistsError, IsADirectoryError, NotADirectoryError):
+            return False
+        return True
 
     def finish(self) -> None:
         """Nothing is buffered: each document was written whole."""
@@ -170,14 +199,43 @@ class _TxtSink:
     discard = finish
 
 
-def _safe_parts(doc_id: str) -> list[str]:
-    """The id's path parts, refusing ids that would land outside the output folder."""
+# Names some systems reserve (Windows devices), with or without an extension.
+_RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$")
+_NAME_MAX = 255  # bytes of one path part (ext4, xfs, btrfs, APFS, NTFS in UTF-16 units)
+_PATH_MAX = 1024  # bytes of a whole id used as a path: well within PATH_MAX everywhere
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f%/\\]")
+
+
+def _safe_parts(doc_id: str) -> list[str] | None:
+    """The id's path parts, or None when the id cannot be a path under kept/ as it is."""
     parts = doc_id.split("/")
-    if "\0" in doc_id or any(part in ("", ".", "..") for part in parts):
-        raise ValueError(
-            f"id {doc_id!r} cannot be a file name under kept/ (absolute, empty part, '.' or '..')"
+    if (
+        "\0" in doc_id
+        or len(doc_id.encode("utf-8", "surrogatepass")) > _PATH_MAX
+        or any(
+            part in ("", ".", "..")
+            or len(part.encode("utf-8", "surrogatepass")) > _NAME_MAX
+            or _RESERVED.match(part)
+            or any(ord(c) < 32 or 0xD800 <= ord(c) < 0xE000 for c in part)
+            for part in parts
         )
+    ):
+        return None
     return parts
+
+
+def escaped_name(doc_id: str) -> str:
+    """A safe, deterministic file name for any id: ``%``, ``/``, ``\\``, control characters
+    (and a leading dot) percent-escaped, cut to 180 bytes, then ``~`` and 16 hex digits of
+    the id's SHA-256, so different ids never share a name."""
+    data = doc_id.encode("utf-8", "surrogatepass")
+    text = data.decode("utf-8", "backslashreplace")
+    escaped = _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), text)
+    if escaped.startswith("."):
+        escaped = "%2E" + escaped[1:]
+    head = escaped.encode()[:180].decode("utf-8", "ignore")
+    head = re.sub(r"%[0-9A-F]?$", "", head)  # never cut an escape in half
+    return f"{head}~{hashlib.sha256(data).hexdigest()[:16]}"
 
 
 class _JsonlSink:
@@ -376,17 +434,39 @@ def _temp_name(path: Path) -> Path:
 
 
 def _publish(tmp: Path, path: Path) -> None:
-    """Rename into place; a folder (txt output) replaces an existing one via a swap."""
+    """Rename into place; a folder (txt output) replaces an existing one via a swap. The data
+    is on disk (fsync) before the rename, and the rename itself after it (fsync of the folder)."""
+    fsync_tree(tmp)
     if not tmp.is_dir():
         os.replace(tmp, path)
+        fsync_dir(path.parent)
         return
     old = None
     if path.exists() or path.is_symlink():
         old = _temp_name(path)
         path.rename(old)
     tmp.rename(path)
+    fsync_dir(path.parent)
     if old is not None:
         _remove(old)
+
+
+def fsync_tree(path: Path) -> None:
+    """fsync a file, or every file and folder under a folder (the folder last)."""
+    if path.is_symlink():
+        return
+    if path.is_dir():
+        for folder, _, files in os.walk(path, topdown=False):
+            for name in files:
+                _fsync_file(os.path.join(folder, name))
+            fsync_dir(folder)
+    else:
+        _fsync_file(path)
+
+
+def _fsync_file(path: str | Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
 
 
 def _remove(path: Path) -> None:
@@ -453,3 +533,194 @@ class KeptCorpus:
             self.writer.write(record, text)
         except ValueError as err:
             self.problems.error(record.path, record.line, "unwritable", str(err))
+
+
+# ------------------------------------------------------------------------- the output folder
+
+MANIFEST = ".tinlap-manifest.json"  # the files of the run the folder holds, written last
+JOURNAL = ".tinlap-commit.json"  # a commit under way: the next command finishes it
+STAGING = ".tinlap-staging-"
+# What tinlap's commands write into an output folder: with --overwrite, such files found in a
+# folder without a manifest (an older tinlap's output) are replaced; anything else stays.
+_OTHER_OUTPUTS = ("removed_lines.parquet", "problems.jsonl")
+OUTPUT_NAMES = frozenset(
+    [
+        *_KEPT_NAMES.values(),
+        KEPT_NAMES,
+        "clusters.parquet",
+        "summary.json",
+        "report",
+        *_OTHER_OUTPUTS,
+    ]
+)
+_OLD_TEMP = re.compile(
+    r"^\.(kept|kept\.jsonl|kept\.parquet|clusters\.parquet|summary\.json)"
+    r"\.\d+-[0-9a-f]{8}\.tmp$"
+)
+_OURS = re.compile(r"^\.tinlap-(staging|work)-(\d+)-")
+
+
+class OutputFolder:
+    """A run's outputs, staged in ``OUT/.tinlap-staging-<pid>-<random>/`` and committed all at
+    once: every file fsynced, a journal naming them written, then each renamed into place,
+    the previous run's other files removed, the manifest written last. A crash during the
+    switch leaves the journal, and the next command in the folder finishes the switch, so the
+    folder holds one run's files, never a mix. Files tinlap did not create are never deleted:
+    a folder holding any (outside the manifest) is refused unless ``overwrite``."""
+
+    def __init__(self, out_dir: Path, overwrite: bool = False) -> None:
+        self.out_dir = Path(out_dir)
+        self.created = not self.out_dir.exists()
+        self.staging: Path | None = None
+        self.previous: set[str] = set()
+        if self.created:
+            return
+        recover(self.out_dir)
+        remove_stale(self.out_dir)
+        self.previous = set(manifest_files(self.out_dir))
+        foreign = sorted(_foreign(self.out_dir, self.previous))
+        if foreign and not overwrite:
+            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            raise NotOurs(
+                f"{self.out_dir} holds files tinlap did not write there ({shown}); tinlap never "
+                "deletes or mixes them with its output: choose a new or empty --output folder, "
+                "or pass --overwrite to replace tinlap's own output names among them"
+            )
+        self.previous |= {n for n in foreign if n in OUTPUT_NAMES or _OLD_TEMP.match(n)}
+
+    def __enter__(self) -> Path:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=self.out_dir))
+        (self.staging / OWNER).touch()
+        return self.staging
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+    def commit(self) -> None:
+        assert self.staging is not None
+        names = sorted(n for n in os.listdir(self.staging) if not n.startswith("."))
+        for name in names:
+            fsync_tree(self.staging / name)
+        fsync_dir(self.staging)
+        journal = {
+            "staging": self.staging.name,
+            "files": names,
+            "remove": sorted(self.previous.difference(names)),
+        }
+        write_json_atomic(self.out_dir / JOURNAL, journal)
+        _switch(self.out_dir, journal)
+
+    def abort(self) -> None:
+        if self.staging is not None:
+            _remove(self.staging)
+            if self.created:
+                with contextlib.suppress(OSError):  # made by this run: as if never made
+                    self.out_dir.rmdir()
+
+
+def committed(run: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``run(inputs, out_dir, ...)`` with ``out_dir`` a staging folder, committed into the
+    real one on success (``OutputFolder``); takes ``overwrite=`` besides run's arguments."""
+
+    @functools.wraps(run)
+    def wrapper(
+        inputs: list[str], out_dir: Path, *args: Any, overwrite: bool = False, **kw: Any
+    ) -> Any:
+        with OutputFolder(Path(out_dir), overwrite) as staging:
+            return run(inputs, staging, *args, **kw)
+
+    return wrapper
+
+
+def output_root(out_dir: Path) -> Path:
+    """The user's output folder, seen from inside its staging folder."""
+    return out_dir.parent if out_dir.name.startswith(STAGING) else out_dir
+
+
+def manifest_files(out_dir: Path) -> list[str]:
+    """The names the last committed run wrote into ``out_dir`` (none without a manifest)."""
+    try:
+        files: list[str] = json.loads((out_dir / MANIFEST).read_bytes())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [f for f in files if isinstance(f, str) and "/" not in f and f not in ("", ".", "..")]
+
+
+def add_to_manifest(path: Path) -> None:
+    """Record ``path`` (e.g. OUT/report) as tinlap's, when its folder is a tinlap output."""
+    folder = path.parent
+    if (folder / MANIFEST).exists():
+        files = sorted({*manifest_files(folder), path.name})
+        write_json_atomic(folder / MANIFEST, {"tinlap_version": __version__, "files": files})
+
+
+def recover(out_dir: Path) -> None:
+    """Finish a commit that a crash interrupted (idempotent)."""
+    try:
+        journal = json.loads((out_dir / JOURNAL).read_bytes())
+    except FileNotFoundError:
+        return
+    _switch(out_dir, journal)
+
+
+def _switch(out_dir: Path, journal: dict[str, Any]) -> None:
+    staging = out_dir / journal["staging"]
+    for name in journal["files"]:
+        source, target = staging / name, out_dir / name
+        if not (source.exists() or source.is_symlink()):
+            continue  # moved before the crash
+        if target.is_dir() and not target.is_symlink():
+            old = staging / f".old-{name}"
+            _remove(old)
+            target.rename(old)
+        os.replace(source, target)
+    fsync_dir(out_dir)
+    for name in journal["remove"]:
+        _remove(out_dir / name)
+    write_json_atomic(
+        out_dir / MANIFEST, {"tinlap_version": __version__, "files": journal["files"]}
+    )
+    (out_dir / JOURNAL).unlink(missing_ok=True)
+    fsync_dir(out_dir)
+    _remove(staging)
+
+
+def _foreign(out_dir: Path, ours: set[str]) -> list[str]:
+    """Entries of ``out_dir`` that no tinlap run recorded or uses for its work."""
+    found = []
+    for entry in out_dir.iterdir():
+        name = entry.name
+        if name in ours or name in (MANIFEST, JOURNAL) or _OURS.match(name):
+            continue
+        if entry.is_dir() and not entry.is_symlink() and (entry / OWNER).exists():
+            continue  # a work folder (the default OUT/.tinlap-work or a --work inside OUT)
+        found.append(name)
+    return found
+
+
+def remove_stale(folder: Path) -> None:
+    """Remove staging and in-memory work folders of tinlap runs that died (their process is
+    gone): only folders with tinlap's name and owner marker, so nothing else is touched."""
+    for entry in folder.iterdir():
+        found = _OURS.match(entry.name)
+        if not found or entry.is_symlink() or not (entry / OWNER).exists():
+            continue
+        if not process_alive(int(found.group(2))):
+            _remove(entry)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (this one does; another user's counts as alive)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process: not ours to judge
+    return True

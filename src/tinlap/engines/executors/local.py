@@ -7,6 +7,11 @@ pool and keeps a bounded number of tasks in flight so memory does not grow with 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -14,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import ClassVar, TypeVar
 
 from tinlap.engines.executors.base import ExecutorError, register
+from tinlap.io.write import process_alive
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,7 +52,12 @@ class LocalExecutor:
         # fork would copy the parent's large arrays lazily but is unsafe with threads (Arrow);
         # spawn-based "forkserver" keeps workers small and independent.
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            self.workers,
+            mp_context=context,
+            initializer=die_with_driver,
+            initargs=(os.getpid(), _start_time(os.getpid())),
+        ) as pool:
             pending: deque[Future[R]] = deque()
             for task in tasks:
                 pending.append(pool.submit(fn, task))
@@ -57,3 +68,34 @@ class LocalExecutor:
 
     def lost_worker(self, error: BaseException) -> bool:
         return isinstance(error, BrokenProcessPool)
+
+
+def die_with_driver(driver: int, started: str | None) -> None:
+    """Pool initializer: this worker exits within a second of its driver's death (killed with
+    SIGKILL, say), instead of living on as an orphan holding memory. A worker's parent is the
+    forkserver, not the driver, so PR_SET_PDEATHSIG alone would not do: a watchdog thread
+    checks the driver (by pid and start time, so a reused pid is not mistaken for it)."""
+    if sys.platform.startswith("linux"):
+        try:  # also go when the forkserver (our parent) dies
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while _start_time(driver) == started and process_alive(driver):
+            time.sleep(0.5)
+        os._exit(1)  # the driver is gone: nobody will read our results
+
+    threading.Thread(target=watch, name="tinlap-driver-watchdog", daemon=True).start()
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks (Linux), None elsewhere or when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] == b"Z" else fields[19].decode()  # a zombie is dead already

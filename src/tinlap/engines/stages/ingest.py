@@ -11,12 +11,14 @@ them when they load a part.
 
 from __future__ import annotations
 
-import pickle
+import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,7 +32,7 @@ PART_SCHEMA = pa.schema(
         ("id", pa.string()),
         ("text", pa.large_string()),
         ("line", pa.int64()),
-        ("fields", pa.binary()),  # the record's other fields, pickled (types survive exactly)
+        ("fields", pa.binary()),  # the record's other fields: encode_fields (never pickle)
     ]
 )
 RENAMES = "ids/00000/renames.parquet"
@@ -84,10 +86,66 @@ def _table(records: list[Record]) -> pa.Table:
             [r.id for r in records],
             [r.text for r in records],
             [r.line for r in records],
-            [None if r.fields is None else pickle.dumps(r.fields, 5) for r in records],
+            [None if r.fields is None else encode_fields(r.fields) for r in records],
         ],
         schema=PART_SCHEMA,
     )
+
+
+def encode_fields(fields: dict[str, Any]) -> bytes:
+    """A record's other fields as data only (a shared work folder must not be able to run
+    code in the workers, as pickle would let it): JSON when it gives the values back exactly
+    (orjson, else the standard library for integers beyond 64 bits and NaN), else one Arrow
+    IPC row (dates, bytes, decimals of Parquet input), else JSON of their text."""
+    try:
+        data = orjson.dumps(fields)
+        if _same(orjson.loads(data), fields):
+            return b"j" + data
+    except (orjson.JSONEncodeError, TypeError):
+        pass
+    try:
+        text = json.dumps(fields, ensure_ascii=False).encode()
+        if _same(json.loads(text), fields):
+            return b"J" + text
+    except (TypeError, ValueError):
+        pass
+    try:
+        sink = pa.BufferOutputStream()
+        table = pa.Table.from_pylist([fields])
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        data = sink.getvalue().to_pybytes()
+        if _same(decode_fields(b"a" + data), fields):
+            return b"a" + data
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    return b"j" + orjson.dumps(fields, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
+def decode_fields(raw: bytes) -> dict[str, Any]:
+    kind, data = raw[:1], raw[1:]
+    if kind == b"j":
+        value: dict[str, Any] = orjson.loads(data)
+    elif kind == b"J":
+        value = json.loads(data)
+    elif kind == b"a":
+        value = pa.ipc.open_stream(data).read_all().to_pylist()[0]
+    else:
+        raise ValueError(f"unknown encoding {kind!r} of a record's fields")
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same types all the way down (NaN equals NaN)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)
 
 
 def load_part(storage: Storage, ctx: RunContext, shard: int, text: bool = True) -> list[Record]:
@@ -110,7 +168,7 @@ def iter_part(
                 ids[at - row] = new_id
         texts = batch.column("text").to_pylist() if text else [""] * len(ids)
         yield [
-            Record(doc_id, body, path, line, None if raw is None else pickle.loads(raw))
+            Record(doc_id, body, path, line, None if raw is None else decode_fields(raw))
             for doc_id, body, line, raw in zip(
                 ids,
                 texts,

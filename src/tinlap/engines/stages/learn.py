@@ -7,8 +7,8 @@ model that ``sketch`` tasks clean with.
 
 from __future__ import annotations
 
-import pickle
 import tempfile
+from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,8 @@ from tinlap.engines.stages.ingest import load_part
 from tinlap.io.spill import NpzSpill
 from tinlap.io.storage import Storage
 
-MODEL = "model/00000/model.pkl"
+MODEL = "model/00000/model.json"  # settings and documents per source (JSON, never pickle)
+CHROME = "model/00000/chrome.parquet"  # the chrome line keys, and which are head chrome
 
 
 def learn_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
@@ -68,12 +69,39 @@ def model_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
                 )
             )
         model = learner.finish()
-    storage.write_bytes(MODEL, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    keys = sorted(model.chrome)
+    storage.write_table(
+        CHROME,
+        pa.table(
+            {
+                "key": pa.array(keys, pa.uint64()),
+                "head": pa.array([k in model.head_chrome for k in keys], pa.bool_()),
+            }
+        ),
+    )
+    storage.write_json(
+        MODEL,
+        {
+            "min_docs": model.min_docs,
+            "fraction": model.fraction,
+            "docs_per_source": list(model.docs_per_source.items()),
+        },
+    )
     return {"model": model.summary()}
 
 
 @cache
 def load_model(root: str) -> ChromeModel:
-    """The run's model, read once per worker process."""
-    model: ChromeModel = pickle.loads(Storage(root).read_bytes(MODEL))
-    return model
+    """The run's model, read once per worker process (data only: JSON and Parquet)."""
+    storage = Storage(root)
+    settings = storage.read_json(MODEL)
+    chrome = storage.read_table(CHROME)
+    keys = chrome.column("key").to_pylist()
+    head = chrome.column("head").to_pylist()
+    return ChromeModel(
+        min_docs=int(settings["min_docs"]),
+        fraction=float(settings["fraction"]),
+        docs_per_source=Counter({str(s): int(n) for s, n in settings["docs_per_source"]}),
+        chrome=frozenset(keys),
+        head_chrome=frozenset(k for k, h in zip(keys, head, strict=True) if h),
+    )
