@@ -351,7 +351,9 @@ def dedup(**options: Any) -> None:
         keep_work=options.pop("keep_work"),
         components=options.pop("components"),
     )
-    engine = "in-memory" if options.pop("in_memory") else options.pop("engine")
+    engine = options.pop("engine")
+    if options.pop("in_memory"):
+        engine = "in-memory"
     staged = (
         scale.work is not None
         or scale.executor != "local"
