@@ -121,7 +121,7 @@ def test_a_reused_output_folder_holds_exactly_the_new_runs_files(tmp_path: Path)
     proc = dedup(corpus(tmp_path), "-o", out, "--output-format", "txt")
     assert proc.returncode == 0, proc.stderr
     manifest = orjson.loads((out / MANIFEST).read_bytes())["files"]
-    assert manifest == ["clusters.parquet", "kept", "summary.json"]
+    assert manifest == ["clusters.parquet", "kept", "problems.jsonl", "summary.json"]
     assert sorted(p.name for p in out.iterdir()) == sorted([*manifest, MANIFEST])
 
 
@@ -161,7 +161,14 @@ def test_files_tinlap_did_not_write_refuse_the_output_folder_unless_overwrite(
     assert proc.returncode == 0, proc.stderr
     assert (out / "thesis.tex").read_text() == "mine"  # never deleted, even with --overwrite
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [MANIFEST, "clusters.parquet", "kept.parquet", "summary.json", "thesis.tex"]
+        [
+            MANIFEST,
+            "clusters.parquet",
+            "kept.parquet",
+            "problems.jsonl",
+            "summary.json",
+            "thesis.tex",
+        ]
     )
 
 
@@ -387,5 +394,5 @@ def test_killed_at_random_points_and_rerun_gives_the_same_output(tmp_path: Path)
     assert run(out) == 0
     assert _digest(out) == expected
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [MANIFEST, "clusters.parquet", "kept.jsonl", "summary.json"]
+        [MANIFEST, "clusters.parquet", "kept.jsonl", "problems.jsonl", "summary.json"]
     )

@@ -167,7 +167,7 @@ def test_a_different_command_does_not_reuse_the_work(corpus: list[Path], tmp_pat
     work = str(tmp_path / "work")
     with pytest.raises(RuntimeError, match="boom"):
         _fail_in_stage(corpus, tmp_path / "a", work, "verify")
-    with pytest.raises(ValueError, match=r"different run .*config"):
+    with pytest.raises(RunError, match=r"different run .*config"):
         run_sharded(
             [str(p) for p in corpus],
             tmp_path / "a",
