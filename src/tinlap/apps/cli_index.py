@@ -30,7 +30,7 @@ _input_options = combine(
     click.option(
         "--format",
         "input_format",
-        type=click.Choice(FORMATS),
+        type=click.Choice(list(FORMATS)),
         default=None,
         help="Force the input format instead of detecting it from each file name.",
     ),

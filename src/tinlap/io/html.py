@@ -2,7 +2,7 @@
 
 ``extract`` is the pure part: a page's HTML in, its title and main text out (title as the first
 line, so tinlap's cleaner, which protects a document's first line, keeps it). trafilatura is
-imported lazily; without it, reading HTML stops with an :class:`~tinlap.io.read.InputError` that
+imported lazily; without it, reading HTML stops with an :class:`~tinlap.io.streams.InputError` that
 names the extra to install.
 
 The rest turns pages into :class:`~tinlap.records.Record` s for ``read.py``: ``.html`` files,
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from tinlap.io.read import _STREAM_ERRORS, InputError, _open_binary
+from tinlap.io.streams import STREAM_ERRORS, InputError, open_binary
 from tinlap.records import MapFn, ProblemLog, Record
 
 MAX_PAGE_BYTES = 5 * 2**20  # a bigger page is no article; lxml + trafilatura would take seconds
@@ -355,12 +355,12 @@ def html_file_page(path: Path, doc_id: str, problems: ProblemLog, max_bytes: int
     """The page of one .html / .html.gz file, or None (an error logged) when unusable."""
     name = str(path)
     try:
-        with _open_binary(path) as f:
+        with open_binary(path) as f:
             data = f.read(max_bytes + 1)
     except EOFError:
         problems.error(name, 0, "truncated", "compressed file is truncated; skipped")
         return None
-    except _STREAM_ERRORS as err:
+    except STREAM_ERRORS as err:
         problems.error(name, 0, "unreadable", f"cannot read file: {err}; skipped")
         return None
     if len(data) > max_bytes:

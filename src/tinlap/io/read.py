@@ -18,48 +18,25 @@ kinds, listed there.
 from __future__ import annotations
 
 import glob
-import gzip
-import io
 import itertools
 import json
 import os
 import re
 import stat
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-import zstandard
 
 from tinlap.config import DedupConfig
+from tinlap.io.formats import FORMATS, Format, Source, by_suffix, register
+from tinlap.io.streams import STREAM_ERRORS, InputError, decode, open_binary
 from tinlap.records import MapFn, Problem, ProblemLog, Record
 
-FORMATS = ("txt", "jsonl", "parquet", "csv", "tsv", "html", "warc")
-_TABLES = ("csv", "tsv")  # read when named (or forced), not picked up inside folders
-_ROOTED = ("txt", "html")  # formats whose document id is the file's path inside its folder
-_BY_SUFFIX = {
-    ".txt": "txt",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-    ".warc": "warc",
-    ".wet": "warc",
-    ".csv": "csv",
-    ".tsv": "tsv",
-}
 _COMPRESSION_SUFFIXES = (".gz", ".zst", ".zstd")
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _PARQUET_MAGIC = b"PAR1"
 _BOM = "\ufeff"
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\v\f\r") + b"\x7f"
@@ -68,26 +45,11 @@ _SNIFF_BYTES = 1 << 16
 _HAS_MAGIC = re.compile(r"[*?[]").search
 _PARQUET_BATCH_ROWS = 1024
 _TEXT_TYPES = (pa.string(), pa.large_string(), pa.binary(), pa.large_binary())
-# Errors a decompressing read can raise: truncation (EOFError) or corrupt data.
-_STREAM_ERRORS = (EOFError, OSError, zlib.error, zstandard.ZstdError)
 _MISSING: Any = object()
 # Cleaning and sketching a document takes up to ~30 times its size (measured: 16 MB of text
 # peaked at 600 MB), so a worker's memory share bounds the document size too.
 DOCUMENT_MEMORY_FACTOR = 32
 _LIMIT = "limit per document (max_record_bytes, and 1/32 of a worker's --memory-limit share)"
-
-
-class InputError(ValueError):
-    """An input path the user gave cannot be used; the message is meant for them as is."""
-
-
-@dataclass(frozen=True)
-class Source:
-    """One input file, with its format decided once so readers never guess."""
-
-    path: Path
-    format: str  # one of FORMATS
-    root: Path | None  # for txt and html: the folder ids are relative to
 
 
 # --------------------------------------------------------------------------------------- discover
@@ -238,7 +200,7 @@ def _folder(
                 continue
             path = Path(dirpath, name)
             file_fmt = fmt or _format_of_name(path)
-            if file_fmt is None or (fmt is None and file_fmt in _TABLES):
+            if file_fmt is None or (fmt is None and not FORMATS[file_fmt].in_folders):
                 if problems is not None:
                     problems.warning(
                         str(path),
@@ -250,7 +212,7 @@ def _folder(
                 continue
             if _unreadable(path, root, follow, problems):
                 continue
-            source = Source(path, file_fmt, root if file_fmt in _ROOTED else None)
+            source = Source(path, file_fmt, root if FORMATS[file_fmt].rooted else None)
             found.append((path.relative_to(folder).as_posix(), source))
     if not found and required:
         raise InputError(
@@ -269,7 +231,7 @@ def _named_file(path: Path, root: Path, fmt: str | None) -> Source:
                 f".tsv, .html or .warc, or force a format with --format ({', '.join(FORMATS)})"
             )
         file_fmt = _sniff(path)
-    return Source(path, file_fmt, root if file_fmt in _ROOTED else None)
+    return Source(path, file_fmt, root if FORMATS[file_fmt].rooted else None)
 
 
 def _without_compression(name: str) -> str:
@@ -284,9 +246,9 @@ def _format_of_name(path: Path) -> str | None:
     name = path.name.lower()
     for suffix in _COMPRESSION_SUFFIXES:
         if name.endswith(suffix):
-            fmt = _BY_SUFFIX.get(Path(name.removesuffix(suffix)).suffix)
+            fmt = by_suffix(Path(name.removesuffix(suffix)).suffix)
             return fmt if fmt != "parquet" else None
-    return _BY_SUFFIX.get(Path(name).suffix)
+    return by_suffix(Path(name).suffix)
 
 
 def _sniff(path: Path) -> str:
@@ -295,9 +257,9 @@ def _sniff(path: Path) -> str:
         with path.open("rb") as f:
             if f.read(4) == _PARQUET_MAGIC:
                 return "parquet"
-        with _open_binary(path) as f:
+        with open_binary(path) as f:
             head = f.read(_SNIFF_BYTES)
-    except _STREAM_ERRORS as e:
+    except STREAM_ERRORS as e:
         raise InputError(f"{path}: cannot read it to tell its format ({e})") from None
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
         return "jsonl"
@@ -317,74 +279,6 @@ def _looks_binary(sample: bytes) -> bool:
 
 
 # ------------------------------------------------------------------------------------ byte streams
-
-
-class _ZstdRaw(io.RawIOBase):
-    """Decompresses zstd frame by frame, raising EOFError on a truncated stream.
-
-    zstandard's own stream_reader ends silently at a truncated frame, which would lose the
-    tail of a corpus without a word. Output per call is bounded: the decompressor is fed at
-    most ``_FEED`` compressed bytes at a time, and one zstd byte yields at most ~32 KiB (an RLE
-    block: 4 bytes for 128 KiB), so a small file of gigabytes of spaces never becomes one
-    gigantic buffer (at most ~32 MiB per step).
-    """
-
-    _READ = 1 << 16
-    _FEED = 1 << 10
-    _WRITE = 1 << 20  # a large output buffer is 2x faster than the 128 KiB default
-
-    def __init__(self, fh: BinaryIO) -> None:
-        self._fh = fh
-        self._dctx = zstandard.ZstdDecompressor()
-        self._dobj = self._dctx.decompressobj(write_size=self._WRITE)
-        self._fed = False  # the current frame has received input
-        self._out = memoryview(b"")
-        self._pending = memoryview(b"")  # compressed input not yet fed
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._out:
-            if not self._fill():
-                return 0
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
-        self._out = self._out[n:]
-        return n
-
-    def _fill(self) -> bool:
-        if not self._pending:
-            data = self._fh.read(self._READ)
-            if not data:
-                if self._fed and not self._dobj.eof:
-                    raise EOFError("zstd stream ends before the end of its frame")
-                return False
-            self._pending = memoryview(data)
-        if self._dobj.eof:  # a new frame follows
-            self._dobj = self._dctx.decompressobj(write_size=self._WRITE)
-        feed, self._pending = self._pending[: self._FEED], self._pending[self._FEED :]
-        out = self._dobj.decompress(feed)
-        self._fed = True
-        if self._dobj.eof and self._dobj.unused_data:  # the next frame began inside this feed
-            self._pending = memoryview(bytes(self._dobj.unused_data) + bytes(self._pending))
-        self._out = memoryview(out)
-        return True
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()
-
-
-def _open_binary(path: Path) -> BinaryIO:
-    """Open for reading, decompressing gzip or zstd by magic bytes (not trusting the name)."""
-    with path.open("rb") as probe:
-        magic = probe.read(4)
-    if magic.startswith(_GZIP_MAGIC):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    if magic == _ZSTD_MAGIC:
-        return io.BufferedReader(_ZstdRaw(path.open("rb")), 1 << 20)  # type: ignore[return-value]
-    return path.open("rb", buffering=1 << 16)
 
 
 # ---------------------------------------------------------------------------------------- readers
@@ -422,15 +316,10 @@ def read_source(
             max_page_bytes=max_page_bytes,
             page_timeout=page_timeout,
         )
-    if source.format == "txt":
-        return _read_txt(source, problems, max_record_bytes)
-    if source.format == "jsonl":
-        return iter(_JsonlReader(source, problems, text_field, id_field, max_record_bytes))
-    if source.format == "parquet":
-        return _read_parquet(source, problems, text_field, id_field, max_record_bytes)
-    if source.format in _TABLES:
-        return _read_csv(source, problems, text_field, id_field, max_record_bytes)
-    raise ValueError(f"unknown format {source.format!r}")
+    reader = FORMATS[source.format].read
+    if reader is None:
+        raise ValueError(f"{source.format!r} is read as pages, not records")
+    return reader(source, problems, text_field, id_field, max_record_bytes)
 
 
 def document_limit(max_record_bytes: int, task_memory: int | None) -> int:
@@ -442,8 +331,8 @@ def document_limit(max_record_bytes: int, task_memory: int | None) -> int:
 
 def _has_pages(source: Source, html_field: str | None) -> bool:
     """Its records are HTML pages to extract (an .html file, a WARC, or an HTML field)."""
-    return source.format in ("html", "warc") or (
-        html_field is not None and source.format in ("jsonl", "parquet", *_TABLES)
+    return FORMATS[source.format].read is None or (
+        html_field is not None and FORMATS[source.format].tabular
     )
 
 
@@ -524,20 +413,6 @@ def read_all(sources: Iterable[Source], problems: ProblemLog, **kw: Any) -> Iter
         yield record
 
 
-def _decode(data: bytes, path: str, line: int, problems: ProblemLog, what: str) -> str:
-    """UTF-8, repairing (and reporting) invalid bytes rather than losing the record."""
-    try:
-        return data.decode()
-    except UnicodeDecodeError as e:
-        problems.warning(
-            path,
-            line,
-            "invalid_utf8",
-            f"invalid UTF-8 in {what} at byte {e.start:,}; bad bytes replaced with U+FFFD",
-        )
-        return data.decode(errors="replace")
-
-
 def _warn_if_empty(text: str, path: str, line: int, problems: ProblemLog) -> None:
     if not text or text.isspace():
         problems.warning(path, line, "empty_text", "empty text; kept as an empty document")
@@ -546,12 +421,12 @@ def _warn_if_empty(text: str, path: str, line: int, problems: ProblemLog) -> Non
 def _read_txt(source: Source, problems: ProblemLog, max_bytes: int) -> Iterator[Record]:
     path = str(source.path)
     try:
-        with _open_binary(source.path) as f:
+        with open_binary(source.path) as f:
             data = f.read(max_bytes + 1)
     except EOFError:
         problems.error(path, 0, "truncated", "compressed file is truncated; skipped")
         return
-    except _STREAM_ERRORS as e:
+    except STREAM_ERRORS as e:
         problems.error(path, 0, "unreadable", f"cannot read file: {e}; skipped")
         return
     if len(data) > max_bytes:
@@ -565,7 +440,7 @@ def _read_txt(source: Source, problems: ProblemLog, max_bytes: int) -> Iterator[
     if _looks_binary(data[:_SNIFF_BYTES]):
         problems.error(path, 0, "binary", "binary file (NUL or control bytes), not text; skipped")
         return
-    text = _decode(data, path, 0, problems, "file").removeprefix(_BOM)
+    text = decode(data, path, 0, problems, "file").removeprefix(_BOM)
     _warn_if_empty(text, path, 0, problems)
     doc_id = source.path.relative_to(source.root) if source.root else Path(source.path.name)
     yield Record(doc_id.as_posix(), text, path, 0, None)
@@ -590,11 +465,11 @@ class _JsonlReader:
 
     def __iter__(self) -> Iterator[Record]:
         try:
-            with _open_binary(self.source.path) as f:
+            with open_binary(self.source.path) as f:
                 yield from self._records(f)
         except EOFError:
             self._stream_error("truncated", "compressed stream ends early (truncated file)")
-        except _STREAM_ERRORS as e:
+        except STREAM_ERRORS as e:
             self._stream_error("unreadable", f"read failed ({e})")
         self._report_missing_ids()
 
@@ -876,7 +751,7 @@ def _parquet_text(
         )
         return None
     if isinstance(text, bytes):
-        text = _decode(text, path, row, problems, "text")
+        text = decode(text, path, row, problems, "text")
     _warn_if_empty(text, path, row, problems)
     return text
 
@@ -921,7 +796,7 @@ def _read_csv(
 
     def open_reader(types: dict[str, pa.DataType]) -> Any:
         convert = pcsv.ConvertOptions(column_types=types, check_utf8=False)
-        return pcsv.open_csv(_open_binary(source.path), read, parse, convert)
+        return pcsv.open_csv(open_binary(source.path), read, parse, convert)
 
     try:
         with open_reader({}) as first:  # only to learn the header's column names
@@ -937,7 +812,7 @@ def _read_csv(
     except EOFError:
         problems.error(path, 0, "truncated", "compressed file is truncated; skipped")
         return
-    except (*_STREAM_ERRORS, pa.ArrowException) as e:
+    except (*STREAM_ERRORS, pa.ArrowException) as e:
         problems.error(path, 0, "unreadable", f"cannot read the CSV file: {e}; skipped")
         return
     with reader:
@@ -966,7 +841,7 @@ def _read_csv(
                     yield Record(doc_id, text, path, row, record_fields)
         except EOFError:
             problems.error(path, row, "truncated", f"compressed file ends early after row {row:,}")
-        except (*_STREAM_ERRORS, pa.ArrowException) as e:
+        except (*STREAM_ERRORS, pa.ArrowException) as e:
             problems.error(
                 path,
                 row + 1,
@@ -1009,3 +884,28 @@ def reader_options(config: DedupConfig) -> dict[str, Any]:
         "max_record_bytes": config.max_record_bytes,
         "html_field": config.html_field,
     }
+
+
+# ------------------------------------------------------------------------ the built-in formats
+
+
+def _jsonl(
+    source: Source, problems: ProblemLog, text_field: str, id_field: str, max_bytes: int
+) -> Iterator[Record]:
+    return iter(_JsonlReader(source, problems, text_field, id_field, max_bytes))
+
+
+def _txt(
+    source: Source, problems: ProblemLog, text_field: str, id_field: str, max_bytes: int
+) -> Iterator[Record]:
+    del text_field, id_field  # a .txt file is one document, its id its path
+    return _read_txt(source, problems, max_bytes)
+
+
+register(Format("txt", (".txt",), _txt, rooted=True))
+register(Format("jsonl", (".jsonl", ".ndjson", ".json"), _jsonl, tabular=True))
+register(Format("parquet", (".parquet", ".pq"), _read_parquet, tabular=True))
+register(Format("csv", (".csv",), _read_csv, in_folders=False, tabular=True))
+register(Format("tsv", (".tsv",), _read_csv, in_folders=False, tabular=True))
+register(Format("html", (".html", ".htm", ".xhtml"), None, rooted=True))
+register(Format("warc", (".warc", ".wet"), None))

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from tinlap.io.html import MissingExtraError, Page
-from tinlap.io.read import _STREAM_ERRORS, _decode, _open_binary
+from tinlap.io.streams import STREAM_ERRORS, decode, open_binary
 from tinlap.records import ProblemLog
 
 _WARC_EXTRA = "pip install 'tinlap[warc]'"
@@ -87,7 +87,7 @@ class _Guarded:
         while want > 0:
             try:
                 data = self._read1(min(want, 1 << 16))
-            except _STREAM_ERRORS as err:
+            except STREAM_ERRORS as err:
                 self.error = err
                 break
             if not data:
@@ -142,8 +142,8 @@ def warc_pages(path: Path, problems: ProblemLog, max_bytes: int) -> Iterator[Pag
     iterator_class = _warcio()
     name = str(path)
     try:
-        raw = _open_binary(path)
-    except _STREAM_ERRORS as err:
+        raw = open_binary(path)
+    except STREAM_ERRORS as err:
         problems.error(name, 0, "unreadable", f"cannot read file: {err}; skipped")
         return
     stream = _Guarded(raw)
@@ -327,6 +327,6 @@ def _page(
     if date:
         fields["warc_date"] = date
     if kind == "conversion":
-        text = _decode(data, path, n, problems, "record")
+        text = decode(data, path, n, problems, "record")
         return Page(doc_id, text, path, n, fields, uri or None, plain=True)
     return Page(doc_id, data, path, n, fields, uri or None, charset)
