@@ -230,23 +230,27 @@ def tinlap_explain(command: list[str], out: Path) -> Callable[[str, str], dict[s
     return run
 
 
-def _explain_summary(data: Any) -> dict[str, Any]:
-    """The few numbers of an explain JSON that say why a pair was not merged."""
-    keep = ("jaccard", "containment", "sentence_coverage", "coverage", "decision", "reason")
-    found: dict[str, Any] = {}
-
-    def walk(x: Any, depth: int = 0) -> None:
-        if depth > 3:
-            return
-        if isinstance(x, dict):
-            for k, v in x.items():
-                if k in keep and not isinstance(v, dict | list) and k not in found:
-                    found[k] = round(v, 3) if isinstance(v, float) else v
-                else:
-                    walk(v, depth + 1)
-
-    walk(data)
-    return found
+def _explain_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers of `tinlap explain --json` (schema tinlap.explain/1) that say why a
+    labelled copy was not merged: scores, decision, and the clusters it recorded."""
+    sc, dec, rec = data.get("scores", {}), data.get("decision", {}), data.get("recorded", {})
+    out: dict[str, Any] = {
+        "jaccard": round(sc.get("jaccard", 0.0), 3),
+        "containment": round(
+            max(sc.get("containment_a_in_b", 0.0), sc.get("containment_b_in_a", 0.0)), 3
+        ),
+        "decision": dec.get("reason") or "apart",
+    }
+    why = str(dec.get("why", ""))
+    out["cause"] = "below thresholds"
+    if "sentence" in why.lower():
+        out["why"] = why[:120]
+        out["cause"] = "sentence check"
+    # a document absent from clusters.parquet is its own cluster
+    ca, cb = ((rec.get(k) or {}).get("cluster_id") or data[k]["id"] for k in ("a", "b"))
+    if dec.get("reason"):
+        out["cause"] = "split by cluster order" if ca != cb else "merged (in another run?)"
+    return out
 
 
 def pct(x: float | None) -> str:
@@ -296,6 +300,13 @@ def render_dev(rows: list[dict[str, Any]], max_misses: int = 15) -> list[str]:
                 "| a | b | label score | kind | tinlap explain |",
                 "|---|---|---:|---|---|",
             ]
+            causes = Counter(
+                m["explain"].get("cause") for m in misses if isinstance(m.get("explain"), dict)
+            )
+            if causes:
+                out[-4] += " Causes of the explained misses: " + ", ".join(
+                    f"{k} {v}" for k, v in causes.most_common()
+                )
             for m in misses[:max_misses]:
                 ex = m.get("explain", "")
                 ex = ", ".join(f"{k} {v}" for k, v in ex.items()) if isinstance(ex, dict) else ex

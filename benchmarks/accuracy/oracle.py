@@ -9,9 +9,10 @@ check it judges cannot see that check's misses). Definition (README.md, "The ora
   - equals one of y's sentence keys, or occurs verbatim (on word boundaries) in y's key text, or
   - reaches character similarity >= 0.85 (Indel: 2 * LCS / total length, rapidfuzz
     ``fuzz.ratio``) with one of y's sentences, or with a stretch of y's key text (rapidfuzz
-    ``fuzz.partial_ratio_alignment``: windows of y as long as s), **and** every number s states
-    is stated by that sentence or stretch too (a changed number is a different fact: templated
-    bulletins differ only there; an added year or "20h00" for "20 giờ" is not a change).
+    ``fuzz.partial_ratio_alignment``: windows of y as long as s), **and** with the same
+    numbers: no number replaced by another, i.e. the numbers of one side are all among those
+    of the other (a changed number is a different fact, and templated bulletins differ only
+    there; a year added or dropped, "20h00" for "20 giờ", changes no fact).
 * coverage(x in y) = weight (key characters) of x's reproduced sentences / weight of x.
 * A pair is labelled by the coverage of its *shorter* document (by weight; on a tie the larger
   coverage): ``copy`` >= 0.6, ``ambiguous`` >= 0.3, else ``not-copy``.
@@ -84,6 +85,11 @@ def _word_bounds(text: str, start: int, end: int) -> str:
     return text[start:end]
 
 
+def same_numbers(a: frozenset[str], b: frozenset[str]) -> bool:
+    """No number of one side replaced by a different one on the other: one set holds the other."""
+    return a <= b or b <= a
+
+
 def reproduced(s: Sentence, y: Doc) -> str:
     """How sentence s is reproduced in y: 'exact', 'edited', 'stretch' or '' (not)."""
     if s.key in y.keys or f" {s.key} " in f" {y.stream} ":
@@ -92,13 +98,13 @@ def reproduced(s: Sentence, y: Doc) -> str:
     for _, _, i in process.extract(
         s.key, keys, scorer=fuzz.ratio, score_cutoff=SIMILARITY, limit=None
     ):
-        if s.numbers <= y.sentences[i].numbers:
+        if same_numbers(s.numbers, y.sentences[i].numbers):
             return "edited"
     if len(s.key) <= len(y.stream):
         al = fuzz.partial_ratio_alignment(s.key, y.stream, score_cutoff=SIMILARITY)
         if al is not None:
             stretch = _word_bounds(y.stream, al.dest_start, al.dest_end)
-            if s.numbers <= numbers_of(stretch):
+            if same_numbers(s.numbers, numbers_of(stretch)):
                 return "stretch"
     return ""
 

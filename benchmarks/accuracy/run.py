@@ -333,7 +333,7 @@ def ratio(pair: list[int]) -> str:
 
 
 def render(report: dict[str, Any]) -> str:
-    out = [f"# tinlap accuracy against the sentence-alignment oracle ({report['date']})", ""]
+    out = [f"# tinlap accuracy against the edit-tolerant oracle ({report['date']})", ""]
     out += [
         f"- tinlap: `{report['tinlap_command']}` (revision {report['revision']})",
         f"- harness: `{report['harness_command']}`",
