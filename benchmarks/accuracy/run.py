@@ -27,17 +27,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import dev
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import score as sc
 import synthetic
 from corpus import DEFAULT_CORPUS, Article, fingerprint, natural_sample, read_corpus, write_jsonl
-from oracle import COPY, PARTIAL, REPORT_FLOOR, Oracle, verify_against_brute_force
+from oracle import AMBIGUOUS, COPY, REPORT_FLOOR, Oracle, verify_against_brute_force
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-ORACLE_VERSION = "sentence-alignment-v1"
+ORACLE_VERSION = "edit-tolerant-v2"
 MEASURES = (
     "plain_jaccard",
     "plain_containment",
@@ -110,6 +111,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--json", type=Path, default=None, help="write all numbers as JSON here")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per tinlap run")
+    p.add_argument(
+        "--dev",
+        action="store_true",
+        help="also score tinlap on the real dev sets against their labels, and the oracle's "
+        "agreement with those labels (../shared/data/{vlsp,baomoi}-dev)",
+    )
+    p.add_argument(
+        "--explain",
+        type=int,
+        default=0,
+        metavar="K",
+        help="with --dev: `tinlap explain` on the first K missed copies of each dev set",
+    )
     return p.parse_args(argv)
 
 
@@ -249,7 +263,7 @@ def synthetic_breakdown(
 
     def label(a: str, b: str) -> str:
         p = by_pair.get(sc.key(a, b))
-        return p.label if p else "unrelated"
+        return p.label if p else "not-copy"
 
     agreement = Counter(f"{v.intended}->{label(v.id, v.base_id)}" for v in syn.variants)
     recipe: dict[str, list[int]] = {}
@@ -272,7 +286,7 @@ def synthetic_breakdown(
         noise[k][1] += hit
     partial_merged = [0, 0]
     for v in syn.variants:
-        if label(v.id, v.base_id) == "partial":
+        if label(v.id, v.base_id) == "ambiguous":
             partial_merged[0] += 1
             partial_merged[1] += int(clusters.same(v.id, v.base_id))
 
@@ -319,19 +333,20 @@ def ratio(pair: list[int]) -> str:
 
 
 def render(report: dict[str, Any]) -> str:
-    out = [f"# tinlap accuracy against the sentence-alignment oracle ({report['date']})", ""]
+    out = [f"# tinlap accuracy against the edit-tolerant oracle ({report['date']})", ""]
     out += [
         f"- tinlap: `{report['tinlap_command']}` (revision {report['revision']})",
         f"- harness: `{report['harness_command']}`",
         f"- oracle: {ORACLE_VERSION}: copy if >= {COPY:.0%} of the shorter document's "
-        f"sentence text is reproduced in the other, partial >= {PARTIAL:.0%} "
+        "sentence text is reproduced (lightly edited sentences count), "
+        f"ambiguous >= {AMBIGUOUS:.0%} "
         "(see benchmarks/accuracy/README.md)",
         "",
     ]
     out += [
         "## Oracle labels per sample",
         "",
-        "| sample | docs | copy | partial | unrelated (stored) | oracle s | verified |",
+        "| sample | docs | copy | ambiguous | not-copy (stored) | oracle s | verified |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for s in report["samples"]:
@@ -339,13 +354,13 @@ def render(report: dict[str, Any]) -> str:
         ver = info.get("verified")
         vtxt = f"{ver['docs']} docs, {ver['mismatches']} mismatches" if ver else ""
         out.append(
-            f"| {s['name']} | {s['docs']} | {lab['copy']} | {lab['partial']} | "
-            f"{lab['unrelated']} | {info['seconds']} | {vtxt} |"
+            f"| {s['name']} | {s['docs']} | {lab['copy']} | {lab['ambiguous']} | "
+            f"{lab['not-copy']} | {info['seconds']} | {vtxt} |"
         )
     out += [
         "",
-        f"'unrelated (stored)': pairs with coverage >= {REPORT_FLOOR} in one direction "
-        "but below the partial threshold; every other pair is unrelated.",
+        f"'not-copy (stored)': candidate pairs with a score >= {REPORT_FLOOR} "
+        "but below the ambiguous threshold; every other pair is not-copy.",
         "",
     ]
 
@@ -356,8 +371,8 @@ def render(report: dict[str, Any]) -> str:
         "copy. Recall: share of oracle copy pairs whose two documents share a cluster. "
         "'in-cluster' counts every pair inside the tool's clusters.",
         "",
-        "| sample | tool | edges | copy / partial / unrelated | precision | copies found "
-        "| recall | F1 | partial merged | in-cluster pairs c/p/u | s |",
+        "| sample | tool | edges | copy / ambiguous / not-copy | precision | copies found "
+        "| recall | F1 | ambiguous merged | in-cluster pairs c/a/n | s |",
         "|---|---|---:|---|---:|---|---:|---:|---:|---|---:|",
     ]
     for s in report["samples"]:
@@ -372,17 +387,17 @@ def render(report: dict[str, Any]) -> str:
             el, cp = m["edge_labels"], m["cluster_pairs"]
             out.append(
                 f"| {s['name']} | {name} | {m['edges']} | {el.get('copy', 0)} / "
-                f"{el.get('partial', 0)} / {el.get('unrelated', 0)} | {pct(m['precision'])} | "
+                f"{el.get('ambiguous', 0)} / {el.get('not-copy', 0)} | {pct(m['precision'])} | "
                 f"{m['copies_found']}/{m['oracle_copies']} | {pct(m['recall'])} | "
-                f"{pct(m['f1'])} | {m['partial_merged']}/{s['labels']['partial']} | "
-                f"{cp.get('copy', 0)}/{cp.get('partial', 0)}/{cp.get('unrelated', 0)} | "
+                f"{pct(m['f1'])} | {m['partial_merged']}/{s['labels']['ambiguous']} | "
+                f"{cp.get('copy', 0)}/{cp.get('ambiguous', 0)}/{cp.get('not-copy', 0)} | "
                 f"{r['run']['seconds']} |"
             )
     out += [
         "",
-        "### Edges by reason (copy / partial / unrelated)",
+        "### Edges by reason (copy / ambiguous / not-copy)",
         "",
-        "| sample | tool | reason | edges | copy | partial | unrelated | precision |",
+        "| sample | tool | reason | edges | copy | ambiguous | not-copy | precision |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for s in report["samples"]:
@@ -393,7 +408,7 @@ def render(report: dict[str, Any]) -> str:
                 n = sum(c.values())
                 out.append(
                     f"| {s['name']} | {name} | {reason} | {n} | {c.get('copy', 0)} | "
-                    f"{c.get('partial', 0)} | {c.get('unrelated', 0)} | "
+                    f"{c.get('ambiguous', 0)} | {c.get('not-copy', 0)} | "
                     f"{pct(c.get('copy', 0) / n if n else None)} |"
                 )
 
@@ -423,7 +438,7 @@ def render(report: dict[str, Any]) -> str:
         out += [
             "",
             f"Choosing a threshold ({kind}): a rule 'copy if containment >= t' on these pairs "
-            "would merge this many copy / partial / unrelated pairs.",
+            "would merge this many copy / ambiguous / not-copy pairs.",
             "",
             "| t | " + " | ".join(f"{m} c/p/u (precision, recall)" for m in sweep) + " |",
             "|---:|" + "---|" * len(sweep),
@@ -433,7 +448,7 @@ def render(report: dict[str, Any]) -> str:
             for rows in sweep.values():
                 r = rows[i]
                 cells.append(
-                    f"{r['copy']}/{r['partial']}/{r['unrelated']} "
+                    f"{r['copy']}/{r['ambiguous']}/{r['not-copy']} "
                     f"({pct(r['precision'])}, {pct(r['recall'])})"
                 )
             out.append(f"| {t} | " + " | ".join(cells) + " |")
@@ -470,7 +485,7 @@ def render(report: dict[str, Any]) -> str:
                 out += [
                     "",
                     f"- construction vs oracle (intended->oracle): {syn['agreement']}",
-                    f"- partial variants merged with their base: "
+                    f"- ambiguous variants merged with their base: "
                     f"{ratio(syn['partial_variants_merged'])}",
                     f"- hard negatives (same topic and source): {syn['hard_negatives']}, "
                     f"oracle labels {syn['hard_negative_labels']}, merged with the base "
@@ -593,6 +608,18 @@ def main(argv: list[str] | None = None) -> int:
         if ps
     }
     text = render(report)
+    if args.dev:
+        dev_work = args.work / "dev"
+        print("[dev sets] oracle agreement ...", file=sys.stderr, flush=True)
+        report["agreement"] = [dev.agreement(dev.DevSet.load(n), dev_work) for n in dev.DEV_SETS]
+        dev_lines = dev.render_agreement(report["agreement"])
+        if tools and tools[0].name == "tinlap":
+            report["dev"] = dev.run_dev(
+                tools[0].command, tools[0].args, dev_work, args.explain, args.timeout
+            )
+            dev_lines = [*dev.render_dev(report["dev"]), "", *dev_lines]
+        head, _, rest = text.partition("\n## ")
+        text = head + "\n" + "\n".join(dev_lines) + "\n\n## " + rest
     print(text)
     results = args.results or REPO / "benchmarks" / "results" / f"accuracy-{report['date']}.md"
     results.parent.mkdir(parents=True, exist_ok=True)

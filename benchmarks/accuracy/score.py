@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from oracle import NGRAM, Oracle, Vocabulary, ngrams
+from oracle import LABELS, Oracle
+from textnorm import sentences
 
-LABELS = ("copy", "partial", "unrelated")
+NGRAM = 5  # word n-grams of the similarity measures (not of the oracle)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 SWEEP = (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 
@@ -47,17 +48,18 @@ class Measures:
     def __init__(self, texts: dict[str, str], pages: dict[str, str] | None = None) -> None:
         self.texts = texts
         self.pages = pages or texts
-        self.vocab = Vocabulary()
         self._plain: dict[str, set[tuple[str, ...]]] = {}
-        self._key: dict[str, set[int]] = {}
+        self._key: dict[str, set[tuple[str, ...]]] = {}
         self._page: dict[str, set[tuple[str, ...]]] = {}
 
-    def _grams(self, doc_id: str) -> tuple[set[tuple[str, ...]], set[int]]:
+    def _grams(self, doc_id: str) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
         if doc_id not in self._plain:
             text = self.texts[doc_id]
             self._plain[doc_id] = plain_grams(text)
-            sentences, _ = self.vocab.sentences(text)
-            self._key[doc_id] = ngrams([t for s in sentences for t in s])
+            tokens = [t for s in sentences(text) for t in s.key.split()]
+            self._key[doc_id] = {
+                tuple(tokens[i : i + NGRAM]) for i in range(len(tokens) - NGRAM + 1)
+            }
         return self._plain[doc_id], self._key[doc_id]
 
     def _page_grams(self, doc_id: str) -> set[tuple[str, ...]]:
@@ -93,8 +95,8 @@ class OraclePair:
     b: str
     label: str
     coverage: float
-    cov_ab: float
-    cov_ba: float
+    cov_ab: float | None  # None: not computed (the other document is the shorter)
+    cov_ba: float | None
     measures: dict[str, float] = field(default_factory=dict)
 
 
@@ -187,7 +189,7 @@ def score(
 
     copies = [p for p in pairs if p.label == "copy"]
     found = [p for p in copies if clusters.same(p.a, p.b)]
-    partial_merged = sum(clusters.same(p.a, p.b) for p in pairs if p.label == "partial")
+    partial_merged = sum(clusters.same(p.a, p.b) for p in pairs if p.label == "ambiguous")
 
     # Every pair inside tinlap's clusters (not only its edges): catches chained merges.
     cluster_pairs: Counter[str] = Counter()
@@ -200,7 +202,7 @@ def score(
         for i in range(n):
             for j in range(i + 1, n):
                 p = by_pair.get(key(members[i], members[j]))
-                cluster_pairs[p.label if p else "unrelated"] += 1
+                cluster_pairs[p.label if p else "not-copy"] += 1
 
     n_edges = len(edge_rows)
     precision = edge_labels["copy"] / n_edges if n_edges else None
@@ -261,7 +263,7 @@ def threshold_sweep(pairs: Sequence[OraclePair], measure: str) -> list[dict[str,
     """A rule 'same if measure >= t': copies it reaches, non-copies it merges, per t.
 
     Only stored pairs count as non-copies (coverage >= 0.1 one way); pairs sharing less are
-    assumed below every threshold here, which the 'unrelated' rows of the distribution support.
+    assumed below every threshold here, which the 'not-copy' rows of the distribution support.
     """
     rows = []
     n_copy = sum(p.label == "copy" for p in pairs)
@@ -272,8 +274,8 @@ def threshold_sweep(pairs: Sequence[OraclePair], measure: str) -> list[dict[str,
             {
                 "t": t,
                 "copy": hit["copy"],
-                "partial": hit["partial"],
-                "unrelated": hit["unrelated"],
+                "ambiguous": hit["ambiguous"],
+                "not-copy": hit["not-copy"],
                 "recall": hit["copy"] / n_copy if n_copy else float("nan"),
                 "precision": hit["copy"] / merged if merged else float("nan"),
             }

@@ -255,7 +255,7 @@ def make_variant(
     shared = len(title) + sum(map(len, kept))
     content_chars = len(title) + sum(map(len, paragraphs))
     intended_cov = shared / min(len(title) + body_chars, content_chars)
-    intended = "copy" if intended_cov >= 0.6 else "partial" if intended_cov >= 0.3 else "unrelated"
+    intended = "copy" if intended_cov >= 0.6 else "ambiguous" if intended_cov >= 0.3 else "not-copy"
     straighten = any("“" in line or "’" in line for line, _ in marked)
     noisy = [(add_noise(line, noises, rng, straighten), is_content) for line, is_content in marked]
     text = "\n".join(line for line, _ in noisy)
