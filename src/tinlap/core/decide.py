@@ -65,6 +65,35 @@ def policy_rank(
     return rank
 
 
+def preferred(
+    policy: str,
+    lengths: tuple[np.ndarray, np.ndarray],
+    ids: tuple[list[str], list[str]],
+    docs: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Per pair i: is the first document preferred to the second by ``policy``?
+
+    The pairwise form of ``policy_rank`` (the same sort keys, compared key by key), for stages
+    that see a pair's two documents but not the whole ranking: the less preferred side is the
+    only one that can be removed, so only its direction needs the text check.
+    """
+    columns = {
+        "length": (np.asarray(lengths[0], np.int64), np.asarray(lengths[1], np.int64)),
+        "doc": (np.asarray(docs[0], np.int64), np.asarray(docs[1], np.int64)),
+        "id": (np.array(ids[0], dtype=object), np.array(ids[1], dtype=object)),
+    }
+    n = len(columns["doc"][0])
+    result = np.zeros(n, dtype=bool)
+    open_ = np.ones(n, dtype=bool)  # still tied on every key so far
+    for name, order in policy_sort_keys(policy):
+        x, y = columns[name]
+        before = (x > y) if order == "descending" else (x < y)
+        after = (x < y) if order == "descending" else (x > y)
+        result |= open_ & before.astype(bool)
+        open_ &= ~(before.astype(bool) | after.astype(bool))
+    return result
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Why document ``doc`` was removed: a copy of kept document ``original``."""

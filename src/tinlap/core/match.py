@@ -111,7 +111,11 @@ def match(
         config.prefilter_z,
     )
     scores = verify(corpus.shingles, a[keep], b[keep])
-    rejected = frozenset() if texts is None else rule.pair_rejections(scores, texts)
+    rejected = (
+        frozenset()
+        if texts is None
+        else rule.pair_rejections(scores, texts, rank[scores.a] < rank[scores.b])
+    )
     near = decide(scores, rank, rule, rejected)
 
     # Exact members follow their representative (to it, or to its original if it went).
