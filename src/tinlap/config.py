@@ -37,6 +37,12 @@ class DedupConfig:
     bands: int = 64
     rows: int = 2
     max_bucket: int = 200
+    # Containment pass (candidates.py): 1-row bands over this many MinHash values pair rare
+    # buckets' members whose sizes differ >= containment_size_ratio times (0 bands: off). It
+    # surfaces short texts contained in long ones, which 64 x 2 misses (Jaccard ~0.1).
+    containment_bands: int = 128
+    containment_bucket: int = 50
+    containment_size_ratio: float = 1.5
     # Drop candidates whose sketch upper bound (z sigmas) misses both thresholds.
     prefilter_z: float = 4.5
     jaccard_threshold: float = 0.5
@@ -69,6 +75,13 @@ class DedupConfig:
                 f"bands x rows ({self.bands} x {self.rows}) must be >= 1 "
                 f"and fit in num-perm ({self.num_perm})"
             )
+        if not 0 <= self.containment_bands <= self.num_perm:
+            problems.append(
+                f"containment bands must be 0..num-perm ({self.num_perm}), "
+                f"got {self.containment_bands}"
+            )
+        if self.containment_bucket < 2 or self.containment_size_ratio < 1.0:
+            problems.append("containment bucket must be >= 2 and size ratio >= 1")
         if self.boilerplate_min_docs < 2 or not 0.0 < self.boilerplate_fraction <= 1.0:
             problems.append("boilerplate min docs must be >= 2 and fraction in (0, 1]")
         if self.prefilter_z < 0:
