@@ -196,9 +196,12 @@ def test_sketch_filter_passes_on_either_threshold() -> None:
     sizes = np.array([100, 100, 10])
     a, b = np.array([0, 0]), np.array([1, 2])
     # Pair (0, 1): J≈0.5. Pair (0, 2): J≈0.25 → |∩|≈0.2·110=22 > 10: containment of doc 2 ≈ 2.2.
-    assert sketch_filter(sig, sizes, a, b, 0.4, 5.0, z=0).tolist() == [True, False]
-    assert sketch_filter(sig, sizes, a, b, 0.9, 1.0, z=0).tolist() == [False, True]
-    assert sketch_filter(sig, sizes, a, b, 0.9, 5.0, z=0).tolist() == [False, False]
+    one = {"z": 0, "min_shared": 1}
+    assert sketch_filter(sig, sizes, a, b, 0.4, 5.0, **one).tolist() == [True, False]
+    assert sketch_filter(sig, sizes, a, b, 0.9, 1.0, **one).tolist() == [False, True]
+    assert sketch_filter(sig, sizes, a, b, 0.9, 5.0, **one).tolist() == [False, False]
+    # One shared MinHash value is chance: the default asks for two.
+    assert sketch_filter(sig, sizes, a, b, 0.9, 1.0, z=0).tolist() == [False, False]
 
 
 def test_containment_pass_pairs_rare_buckets_of_unlike_sizes_only() -> None:

@@ -189,8 +189,14 @@ def sketch_filter(
     jaccard_threshold: float,
     containment_threshold: float,
     z: float = 4.5,
+    min_shared: int = 2,
 ) -> np.ndarray:
     """Mask of pairs whose MinHash estimate could plausibly reach either threshold.
+
+    A pair must also share ``min_shared`` MinHash values: one shared value is what chance gives
+    two texts on one topic (the containment pass's 1-row bands propose such pairs); a pair of
+    the 2-row bands always shares two. A contained copy at containment 0.4 shares about 128·J
+    values, 5 at a size ratio of 10.
 
     Only *discards* pairs, never accepts one. The test is on an upper confidence bound:
     Ĵ + z·sqrt((Ĵ(1-Ĵ) + 1/K)/K), with K the number of bins that can be informative (at most
@@ -200,13 +206,17 @@ def sketch_filter(
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
     j_est = np.empty(len(a), dtype=np.float64)
+    shared = np.empty(len(a), dtype=np.int64)
     step = 65536
     for s in range(0, len(a), step):
         same = signatures[a[s : s + step]] == signatures[b[s : s + step]]
-        j_est[s : s + step] = same.mean(axis=1)
+        shared[s : s + step] = same.sum(axis=1)
+    j_est[:] = shared / signatures.shape[1]
     sa, sb = sizes[a].astype(np.float64), sizes[b].astype(np.float64)
     smaller = np.maximum(np.minimum(sa, sb), 1.0)
     k = np.minimum(float(signatures.shape[1]), smaller)
     j_hi = np.minimum(j_est + z * np.sqrt((j_est * (1.0 - j_est) + 1.0 / k) / k), 1.0)
     c_hi = j_hi / (1.0 + j_hi) * (sa + sb) / smaller
-    return (j_hi >= jaccard_threshold) | (c_hi >= containment_threshold)
+    return ((j_hi >= jaccard_threshold) | (c_hi >= containment_threshold)) & (
+        shared >= min_shared
+    )
