@@ -216,13 +216,22 @@ def test_decisions_on_random_verified_graphs(data: st.DataObject) -> None:
         assert qualifies(d.doc, d.original)
         assert (d.jaccard, d.containment) == score[(d.doc, d.original)]
         assert d.reason == ("near" if d.jaccard >= j_t else "contained")
-        # The chosen original holds the largest share of the doc among kept candidates.
-        best = max(
-            score[(d.doc, y)][1]
-            for y in range(n)
-            if y not in gone and rank[y] < rank[d.doc] and qualifies(d.doc, y)
-        )
-        assert d.containment == best
+
+        # The chosen original's cluster holds the most of the doc's verified copies among the
+        # kept candidates (regrouping); with one candidate, it is the only one.
+        def cluster(x: int) -> int:
+            return gone.get(x, x)
+
+        def copies(x: int, y: int) -> bool:  # a usable copy edge between x and y
+            return qualifies(x, y) if rank[y] < rank[x] else qualifies(y, x)
+
+        def together(p: int, doc: int = d.doc) -> int:
+            return sum(1 for y in range(n) if y != doc and copies(doc, y) and cluster(y) == p)
+
+        candidates = [
+            y for y in range(n) if y not in gone and rank[y] < rank[d.doc] and qualifies(d.doc, y)
+        ]
+        assert together(d.original) == max(together(y) for y in candidates)
     for x in set(range(n)) - set(gone):  # kept: no kept, preferred document it could copy
         assert not any(qualifies(x, y) and y not in gone and rank[y] < rank[x] for y in range(n))
 
