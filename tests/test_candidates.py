@@ -196,6 +196,27 @@ def test_sketch_filter_passes_on_either_threshold() -> None:
     sizes = np.array([100, 100, 10])
     a, b = np.array([0, 0]), np.array([1, 2])
     # Pair (0, 1): J≈0.5. Pair (0, 2): J≈0.25 → |∩|≈0.2·110=22 > 10: containment of doc 2 ≈ 2.2.
-    assert sketch_filter(sig, sizes, a, b, 0.4, 5.0, z=0).tolist() == [True, False]
-    assert sketch_filter(sig, sizes, a, b, 0.9, 1.0, z=0).tolist() == [False, True]
-    assert sketch_filter(sig, sizes, a, b, 0.9, 5.0, z=0).tolist() == [False, False]
+    one = {"z": 0, "min_shared": 1}
+    assert sketch_filter(sig, sizes, a, b, 0.4, 5.0, **one).tolist() == [True, False]
+    assert sketch_filter(sig, sizes, a, b, 0.9, 1.0, **one).tolist() == [False, True]
+    assert sketch_filter(sig, sizes, a, b, 0.9, 5.0, **one).tolist() == [False, False]
+    # One shared MinHash value is chance: the default asks for two.
+    assert sketch_filter(sig, sizes, a, b, 0.9, 1.0, z=0).tolist() == [False, False]
+
+
+def test_containment_pass_pairs_rare_buckets_of_unlike_sizes_only() -> None:
+    from tinlap.core.candidates import containment_keys, containment_pairs
+
+    rng = np.random.default_rng(0)
+    sig = rng.integers(0, 2**32, size=(60, 16), dtype=np.uint32)
+    sizes = np.full(60, 100, dtype=np.int64)
+    sig[1, :6] = sig[0, :6]  # 1 (size 300) shares 6 values with 0 (size 100): a contained pair
+    sizes[1] = 300
+    sig[3, :6] = sig[2, :6]  # 2 and 3 alike in size: left to the 2-row bands
+    sig[10:60, 7] = 12345  # a value 50 documents share: a common phrase
+    sizes[10:60:2] = 500
+    a, b = containment_pairs(containment_keys(sig, 16), sizes, max_members=20, min_ratio=1.5)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1)]
+    a, b = containment_pairs(containment_keys(sig, 16), sizes, max_members=50, min_ratio=1.5)
+    assert (0, 1) in set(zip(a.tolist(), b.tolist(), strict=True))
+    assert len(a) == 1 + 25 * 25  # the 50-member bucket now counts: its unlike-size pairs

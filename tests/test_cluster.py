@@ -216,12 +216,35 @@ def test_decisions_on_random_verified_graphs(data: st.DataObject) -> None:
         assert qualifies(d.doc, d.original)
         assert (d.jaccard, d.containment) == score[(d.doc, d.original)]
         assert d.reason == ("near" if d.jaccard >= j_t else "contained")
-        # The chosen original holds the largest share of the doc among kept candidates.
-        best = max(
-            score[(d.doc, y)][1]
-            for y in range(n)
-            if y not in gone and rank[y] < rank[d.doc] and qualifies(d.doc, y)
-        )
-        assert d.containment == best
+
+        # The chosen original's cluster holds the most of the doc's verified copies among the
+        # kept candidates (regrouping); with one candidate, it is the only one.
+        def cluster(x: int) -> int:
+            return gone.get(x, x)
+
+        def copies(x: int, y: int) -> bool:  # a usable copy edge between x and y
+            return qualifies(x, y) if rank[y] < rank[x] else qualifies(y, x)
+
+        def together(p: int, doc: int = d.doc) -> int:
+            return sum(1 for y in range(n) if y != doc and copies(doc, y) and cluster(y) == p)
+
+        candidates = [
+            y for y in range(n) if y not in gone and rank[y] < rank[d.doc] and qualifies(d.doc, y)
+        ]
+        assert together(d.original) == max(together(y) for y in candidates)
     for x in set(range(n)) - set(gone):  # kept: no kept, preferred document it could copy
         assert not any(qualifies(x, y) and y not in gone and rank[y] < rank[x] for y in range(n))
+
+
+def test_a_copy_goes_to_the_original_whose_cluster_holds_its_other_copies() -> None:
+    # 0 and 1 are kept (not copies of each other). 2 copies both (best scores: 0); 3 copies
+    # 1 and 2 only. Greedy by score alone puts 2 with 0 and 3 with 1, splitting the copy 2-3.
+    rows = [(0, 2, 0.4, 0.3, 0.9), (1, 2, 0.4, 0.3, 0.8), (1, 3, 0.4, 0.3, 0.9)]
+    rows.append((2, 3, 0.6, 0.7, 0.9))
+    rank = np.arange(4)
+    decisions = decide(scores(rows), rank, RULE)
+    assert removed_for(decisions) == {2: 1, 3: 1}
+    moved = next(d for d in decisions if d.doc == 2)
+    assert (moved.jaccard, moved.containment) == (0.4, 0.8)  # the exact scores of 2 -> 1
+    # Without the copy 2-3 the best scores decide, as before.
+    assert removed_for(decide(scores(rows[:3]), rank, RULE)) == {2: 0, 3: 1}

@@ -91,6 +91,25 @@ SCHEMA = {
         "why": str,
     },
     "recorded": (dict, type(None)),
+    "alignment": (dict, type(None)),
+}
+ALIGNMENT_SCHEMA = {
+    "copy": str,
+    "original": str,
+    "coverage": float,
+    "exact": float,
+    "contained": float,
+    "edited": float,
+    "required": float,
+    "sentences": list,
+}
+SENTENCE_SCHEMA = {
+    "index": int,
+    "status": str,
+    "text": str,
+    "similarity": float,
+    "target": (str, type(None)),
+    "edit": (str, type(None)),
 }
 ROW_SCHEMA = {
     "id": str,
@@ -234,11 +253,37 @@ def test_sentence_check_keeps_partial_reuse(tmp_path: Path) -> None:
     words = _VOCABULARY.split()
     a, b = [], []
     for i in range(8):
-        shared = [rng.choice(words) for _ in range(24)]
-        a.append(" ".join(shared + [rng.choice(words) for _ in range(6)]) + ".")
-        b.append(" ".join(shared + [f"khác{i}x{k}" for k in range(6)]) + ".")
+        shared = [rng.choice(words) for _ in range(20)]
+        a.append(" ".join(shared + [rng.choice(words) for _ in range(12)]) + ".")
+        b.append(" ".join(shared + [f"khác{i}x{k}" for k in range(12)]) + ".")
     out = explain(*files(tmp_path, " ".join(a), " ".join(b) + " " + story(9, 200)))
     s = out["scores"]
-    assert 0.6 <= s["containment_a_in_b"] < 0.8 and s["jaccard"] < 0.5
+    assert 0.4 <= s["containment_a_in_b"] < 0.7 and s["jaccard"] < 0.5
     assert out["decision"]["removed"] is None
     assert "sentence text" in out["decision"]["why"]
+    # The alignment the decision used: A's sentences, none reproduced even with edits.
+    check(out["alignment"], ALIGNMENT_SCHEMA)
+    assert out["alignment"]["copy"] == "a" and out["alignment"]["coverage"] < 0.6
+    assert {m["status"] for m in out["alignment"]["sentences"]} == {"unmatched"}
+
+
+def test_alignment_shows_sentences_matched_with_edits(tmp_path: Path) -> None:
+    """A repost edited in every sentence, in the grey zone: a copy, and the edits are shown."""
+    rng = random.Random(8)
+    words = _VOCABULARY.split()
+    original = [" ".join(rng.choice(words) for _ in range(16)) + "." for _ in range(12)]
+    repost = []
+    for sentence in original[:8]:
+        tokens = sentence.rstrip(".").split()
+        tokens[8] = "đổi"  # one word changed in every sentence
+        repost.append(" ".join(tokens) + ".")
+    out = explain(*files(tmp_path, " ".join(repost), " ".join(original)))
+    assert out["decision"]["removed"] == "a.txt"
+    al = out["alignment"]
+    check(al, ALIGNMENT_SCHEMA)
+    assert al["copy"] == "a" and al["original"] == "b" and al["coverage"] >= 0.9
+    for m in al["sentences"]:
+        check(m, SENTENCE_SCHEMA)
+    edited = [m for m in al["sentences"] if m["status"] == "edited"]
+    assert len(edited) >= 6
+    assert all("{+" in m["edit"] and "[-" in m["edit"] for m in edited)  # the changed word

@@ -144,7 +144,7 @@ def test_cli_round_trip_matches_dedup(tmp_path: Path) -> None:
     code, stdout, _ = _invoke("index", "stats", str(idx))
     stats = json.loads(stdout)
     assert stats["documents"] == len(added) and stats["adds"] == 1
-    assert stats["settings"]["containment_threshold"] == 0.6
+    assert stats["settings"]["containment_threshold"] == 0.4
 
 
 def test_dedup_against_removes_only_copies_of_indexed_documents(tmp_path: Path) -> None:

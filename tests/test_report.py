@@ -46,7 +46,7 @@ def test_index_totals_stages_and_plots(sample_report: Path) -> None:
         assert f"<th>{stage}</th>" in index
     assert index.count("<svg") == 3  # Jaccard, containment, cluster sizes
     assert index.count('class="threshold"') == 2
-    assert "≥ 0.5: copy" in index and "≥ 0.6: copy" in index
+    assert "≥ 0.5: copy" in index and "≥ 0.4: copy" in index
 
 
 def test_every_cluster_listed_and_every_id_findable(sample_report: Path) -> None:

@@ -41,6 +41,11 @@ def corpus(vntc_path: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Pa
         paragraphs = row["text"].split("\n")
         if len(paragraphs) > 3:
             reposts.append({"id": f"repost-{row['id']}", "text": "\n".join(paragraphs[:-1])})
+    for row in rows[400:800:8]:  # a short excerpt: found by the containment pass (1-row bands)
+        paragraphs = row["text"].split("\n")
+        if len(paragraphs) > 6:
+            excerpt = "\n".join(paragraphs[: len(paragraphs) // 3])
+            reposts.append({"id": f"excerpt-{row['id']}", "text": excerpt})
     rows = rows + reposts
     rows[-1] = {**rows[-1], "id": rows[0]["id"]}  # a repeated id: renamed id#2
     folder = tmp_path_factory.mktemp("corpus")

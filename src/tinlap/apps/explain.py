@@ -18,8 +18,14 @@ JSON (``tinlap explain --json``; ``to_json``), schema ``tinlap.apps.explain/1``:
                    "rows": int, "clean": bool},
       "decision": {"removed": str | null, "duplicate_of": str | null,
                    "reason": "exact" | "near" | "contained" | null, "why": str},
-      "recorded": null | {"a": ROW | null, "b": ROW | null}
+      "recorded": null | {"a": ROW | null, "b": ROW | null},
+      "alignment": null | ALIGNMENT
     }
+    ALIGNMENT = {"copy": "a" | "b", "original": "a" | "b", "coverage": float,
+                 "exact": float, "contained": float, "edited": float, "required": float,
+                 "sentences": [{"index": int, "status": "exact" | "contained" | "edited" |
+                                "unmatched" | "short", "text": str, "similarity": float,
+                                "target": str | null, "edit": str | null}, ...]}
     DOC = {"id": str, "where": str, "text": str, "key_tokens": int, "shingles": int,
            "shared": [[start, end], ...], "only": [[start, end], ...],
            "boilerplate": [{"line": int, "text": str, "rule": str}, ...]}
@@ -37,6 +43,7 @@ of ``clusters.parquet``; null for a document in no cluster.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +57,7 @@ from tinlap.core.align import KeyTokens, Side, align_tokens, key_tokens
 from tinlap.core.decide import decide, policy_rank
 from tinlap.core.normalise import TokenBatch
 from tinlap.core.rules import CopyRule
+from tinlap.core.sentences import Alignment
 from tinlap.core.sketch import exact_keys, shingle_sets
 from tinlap.core.verify import PairScores, verify
 
@@ -68,11 +76,23 @@ class Scores:
 
 
 @dataclass(frozen=True, slots=True)
+class TextCheck:
+    """The sentence alignment the decision used (grey-zone pairs only): document ``copy``
+    (0 = A, 1 = B) against ``original``."""
+
+    copy: int
+    original: int
+    alignment: Alignment
+    required: float
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     removed: str | None
     duplicate_of: str | None
     reason: str | None
     why: str
+    text_check: TextCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +173,17 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
         )
         return Decision(loser.id, keeper.id, "exact", why)
     rule = CopyRule.of(config)
-    rejected = rule.pair_rejections(pair, lambda _: {0: a.cleaned, 1: b.cleaned})
+    rejected = rule.pair_rejections(
+        pair, lambda _: {0: a.cleaned, 1: b.cleaned}, np.array([rank[0] < rank[1]])
+    )
     found = decide(pair, rank, rule, rejected)
     c = (s.containment_a_in_b, s.containment_b_in_a)
+    # The direction the text check decided, if it was in the grey zone.
+    x = found[0].doc if found else second
+    check = None
+    if rule.borderline(np.array([s.jaccard]), np.array([c[x]]))[0]:
+        alignment = rule.alignment(docs[x].cleaned, docs[1 - x].cleaned)
+        check = TextCheck(x, 1 - x, alignment, config.min_sentence_coverage)
     if found:
         d = found[0]
         if d.reason == "near":
@@ -169,7 +197,14 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
                 f"are in {name[d.original]} (≥ {ct:.0%}): {name[d.doc]} is contained and goes; "
                 f"{name[d.original]} stays."
             )
-        return Decision(docs[d.doc].id, docs[d.original].id, d.reason, why)
+        if check is not None:
+            why += (
+                f" Below containment {config.certain_containment} the text is checked: "
+                f"{check.alignment.coverage:.0%} of {name[d.doc]}'s sentence text is in "
+                f"{name[d.original]}, exactly or lightly edited (≥ "
+                f"{config.min_sentence_coverage:.0%})."
+            )
+        return Decision(docs[d.doc].id, docs[d.original].id, d.reason, why, check)
     if rejected:
         x, y = min(rejected)
         share = rule.text_coverage(docs[x].cleaned, docs[y].cleaned)
@@ -190,7 +225,7 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
             f"Jaccard {s.jaccard:.3f} < {jt} and containment {c[0]:.1%} (A in B) / {c[1]:.1%} "
             f"(B in A) < {ct:.0%}: not copies, both stay."
         )
-    return Decision(None, None, None, why)
+    return Decision(None, None, None, why, check)
 
 
 def _preference(first: Document, second: Document, policy: str) -> str:
@@ -314,6 +349,48 @@ def to_json(x: Explanation) -> dict[str, Any]:
             "why": x.decision.why,
         },
         "recorded": x.recorded,
+        "alignment": _alignment_json(x.decision.text_check),
+    }
+
+
+def word_edit(old: str, new: str) -> str:
+    """The edit between two key texts, word by word: ``[-removed-]`` and ``{+added+}``."""
+    a, b = old.split(), new.split()
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(" ".join(a[i1:i2]))
+            continue
+        if i2 > i1:
+            out.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if j2 > j1:
+            out.append("{+" + " ".join(b[j1:j2]) + "+}")
+    return " ".join(out)
+
+
+def _alignment_json(check: TextCheck | None) -> dict[str, Any] | None:
+    if check is None:
+        return None
+    al = check.alignment
+    return {
+        "copy": "ab"[check.copy],
+        "original": "ab"[check.original],
+        "coverage": al.coverage,
+        "exact": al.exact,
+        "contained": al.contained,
+        "edited": al.edited,
+        "required": check.required,
+        "sentences": [
+            {
+                "index": m.index,
+                "status": m.status,
+                "text": m.key,
+                "similarity": m.similarity,
+                "target": m.target,
+                "edit": word_edit(m.target, m.key) if m.status == "edited" and m.target else None,
+            }
+            for m in al.sentences
+        ],
     }
 
 
@@ -376,6 +453,20 @@ def render(x: Explanation, color: bool) -> str:
         which = "A" if d.removed == x.a.id else "B"
         out.append(bold(f"Decision: remove {which} ({d.reason} copy of {d.duplicate_of})."))
     out.append(f"  {d.why}")
+    check = d.text_check
+    if check is not None:
+        al, names = check.alignment, "AB"
+        out.append(
+            f"  Text check ({names[check.copy]} in {names[check.original]}): "
+            f"{al.coverage:.0%} of {names[check.copy]}'s sentence text reproduced "
+            f"(exact {al.exact:.0%}, verbatim inside a sentence {al.contained:.0%}, "
+            f"lightly edited {al.edited:.0%}); a copy needs {check.required:.0%}."
+        )
+        for m in al.sentences:
+            if m.status == "edited" and m.target:
+                out.append(f"    ~ {m.similarity:.0%}  {word_edit(m.target, m.key)}")
+            elif m.status == "unmatched":
+                out.append(f"    ✗ {m.key}")
     if x.recorded is not None:
         for which in ("A", "B"):
             out.append(f"  In the dedup output, {which} {_recorded(x.recorded[which.lower()])}.")

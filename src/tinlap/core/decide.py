@@ -65,6 +65,35 @@ def policy_rank(
     return rank
 
 
+def preferred(
+    policy: str,
+    lengths: tuple[np.ndarray, np.ndarray],
+    ids: tuple[list[str], list[str]],
+    docs: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Per pair i: is the first document preferred to the second by ``policy``?
+
+    The pairwise form of ``policy_rank`` (the same sort keys, compared key by key), for stages
+    that see a pair's two documents but not the whole ranking: the less preferred side is the
+    only one that can be removed, so only its direction needs the text check.
+    """
+    columns = {
+        "length": (np.asarray(lengths[0], np.int64), np.asarray(lengths[1], np.int64)),
+        "doc": (np.asarray(docs[0], np.int64), np.asarray(docs[1], np.int64)),
+        "id": (np.array(ids[0], dtype=object), np.array(ids[1], dtype=object)),
+    }
+    n = len(columns["doc"][0])
+    result = np.zeros(n, dtype=bool)
+    open_ = np.ones(n, dtype=bool)  # still tied on every key so far
+    for name, order in policy_sort_keys(policy):
+        x, y = columns[name]
+        before = (x > y) if order == "descending" else (x < y)
+        after = (x < y) if order == "descending" else (x > y)
+        result |= open_ & before.astype(bool)
+        open_ &= ~(before.astype(bool) | after.astype(bool))
+    return result
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Why document ``doc`` was removed: a copy of kept document ``original``."""
@@ -87,7 +116,7 @@ def decide(
     ``rejected`` holds directions (x, y) that qualify by their scores but failed the rule's
     text check: x is never removed for y.
     """
-    parents: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
+    parents: dict[int, list[tuple[int, float, float]]] = defaultdict(list)  # doc -> originals
     ab = rule.qualifies(scores.jaccard, scores.containment_a).tolist()
     ba = rule.qualifies(scores.jaccard, scores.containment_b).tolist()
     for (a, b, j, ca, cb), qa, qb in zip(scores.rows(), ab, ba, strict=True):
@@ -96,19 +125,90 @@ def decide(
         if qb and (b, a) not in rejected:
             parents[b].append((a, j, cb))
 
+    # Usable copy edges: x may go for y (y preferred), the scores qualify, the text agrees.
+    usable: dict[int, list[tuple[int, float, float]]] = {
+        doc: [p for p in found if rank[p[0]] < rank[doc]] for doc, found in parents.items()
+    }
     removed: dict[int, Decision] = {}
     nodes = sorted(set(scores.a.tolist()) | set(scores.b.tolist()), key=lambda d: rank[d])
     for doc in nodes:
         best: tuple[float, float, int, int] | None = None
-        for parent, j, c in parents.get(doc, ()):
-            if rank[parent] < rank[doc] and parent not in removed:
+        for parent, j, c in usable.get(doc, ()):
+            if parent not in removed:
                 candidate = (-c, -j, int(rank[parent]), parent)
                 if best is None or candidate < best:
                     best = candidate
         if best is not None:
             c, j, parent = -best[0], -best[1], best[3]
             removed[doc] = Decision(doc, parent, j, c, rule.reason(j))
+    _regroup(removed, usable, rank, rule)
     return sorted(removed.values(), key=lambda d: d.doc)
+
+
+def _regroup(
+    removed: dict[int, Decision],
+    usable: dict[int, list[tuple[int, float, float]]],
+    rank: np.ndarray,
+    rule: CopyRule,
+    rounds: int = 8,
+) -> None:
+    """Move removed documents to the kept original whose cluster holds most of their copies.
+
+    Greedy order fixes *which* documents stay (a document goes iff some kept, preferred
+    document is its verified copy), not which of several such kept documents it goes for: the
+    best-scoring one may sit in another cluster than the document's other copies (one story
+    reposted by ten outlets, not every two of them copies of each other), splitting them.
+    So each removed document with two or more kept originals takes the one whose cluster holds
+    most of its verified copy neighbours (the original itself counts), the best scores among
+    equals. Every removal stays a directly verified copy of its original, with that pair's
+    exact scores: no chain. Rounds in keep order until nothing moves (bounded): deterministic,
+    and local to a component, so a partition of components decides as the whole does.
+    """
+    choices = {
+        doc: [p for p in usable[doc] if p[0] not in removed]
+        for doc in sorted(removed, key=lambda d: rank[d])
+    }
+    choices = {doc: found for doc, found in choices.items() if len(found) > 1}
+    if not choices:
+        return
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    for doc, found in usable.items():
+        for parent, _, _ in found:
+            neighbours[doc].add(parent)
+            neighbours[parent].add(doc)
+
+    # Copies of the document that are verified copies of (or are) the original too: where the
+    # document's copies belong whatever the others choose (breaks ties of the cluster counts).
+    common = {
+        (doc, p[0]): len(neighbours[doc] & (neighbours[p[0]] | {p[0]}))
+        for doc, found in choices.items()
+        for p in found
+    }
+
+    def cluster(d: int) -> int:
+        return removed[d].original if d in removed else d
+
+    for _ in range(rounds):
+        moved = False
+        for doc, found in choices.items():
+            together: dict[int, int] = defaultdict(int)
+            for other in neighbours[doc]:
+                together[cluster(other)] += 1
+            parent, j, c = min(
+                found,
+                key=lambda p: (
+                    -together[p[0]],
+                    -common[(doc, p[0])],
+                    -p[2],
+                    -p[1],
+                    rank[p[0]],
+                ),
+            )
+            if parent != removed[doc].original:
+                removed[doc] = Decision(doc, parent, j, c, rule.reason(j))
+                moved = True
+        if not moved:
+            return
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,15 @@ import numpy as np
 
 from tinlap.config import DedupConfig
 from tinlap.core.batch import SketchedBatch
-from tinlap.core.candidates import band_keys, exact_groups, lsh_pairs, sketch_filter
+from tinlap.core.candidates import (
+    band_keys,
+    containment_keys,
+    containment_pairs,
+    exact_groups,
+    lsh_pairs,
+    sketch_filter,
+    unique_pairs,
+)
 from tinlap.core.decide import Decision, Removals, decide, policy_rank, with_exact_members
 from tinlap.core.rules import CopyRule, Texts
 from tinlap.core.sketch import ShingleSets
@@ -100,6 +108,14 @@ def match(
     # Near and contained copies among representatives.
     keys = band_keys(corpus.signatures[reps], config.bands, config.rows)
     ra, rb = lsh_pairs(keys, sizes[reps], config.max_bucket)
+    if config.containment_bands:
+        ca, cb = containment_pairs(
+            containment_keys(corpus.signatures[reps], config.containment_bands),
+            sizes[reps],
+            config.containment_bucket,
+            config.containment_size_ratio,
+        )
+        ra, rb = unique_pairs(np.concatenate([ra, ca]), np.concatenate([rb, cb]))
     a, b = reps[ra], reps[rb]
     keep = sketch_filter(
         corpus.signatures,
@@ -111,7 +127,11 @@ def match(
         config.prefilter_z,
     )
     scores = verify(corpus.shingles, a[keep], b[keep])
-    rejected = frozenset() if texts is None else rule.pair_rejections(scores, texts)
+    rejected = (
+        frozenset()
+        if texts is None
+        else rule.pair_rejections(scores, texts, rank[scores.a] < rank[scores.b])
+    )
     near = decide(scores, rank, rule, rejected)
 
     # Exact members follow their representative (to it, or to its original if it went).

@@ -299,7 +299,9 @@ def _layout(ctx: RunContext, results: list[dict[str, Any]]) -> RunContext:
         offsets=offsets,
         exact_partitions=partitions_for(documents, BYTES_PER_EXACT_RECORD, ctx.task_memory),
         band_partitions=partitions_for(
-            documents * config.bands, BYTES_PER_BAND_RECORD, ctx.task_memory
+            documents * (config.bands + config.containment_bands),
+            BYTES_PER_BAND_RECORD,
+            ctx.task_memory,
         ),
         learned=config.clean and config.learn_boilerplate,
     )

@@ -109,8 +109,8 @@ class IndexSettings:
     rows: int = 2
     max_bucket: int = 200
     jaccard_threshold: float = 0.5
-    containment_threshold: float = 0.6
-    certain_containment: float = 0.8
+    containment_threshold: float = 0.4  # the defaults of DedupConfig (config.py says why)
+    certain_containment: float = 0.7
     min_sentence_coverage: float = 0.6
     clean: bool = True
 

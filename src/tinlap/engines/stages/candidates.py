@@ -4,7 +4,9 @@
 group and every other member becomes a (member, representative) edge, a star. ``buckets``
 forms the LSH buckets of representatives and pairs their members exactly as the in-memory
 ``candidates.lsh_pairs`` does (all pairs of a small bucket, a size-sorted window in a large
-one), then routes each pair to the shard of its second document for shipping.
+one, and the rare buckets of the containment pass's 1-row bands as
+``candidates.containment_pairs`` does), then routes each pair to the shard of its second
+document for shipping.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from tinlap.core.candidates import _bucket_pairs, unique_pairs, unpack_pairs
+from tinlap.core.candidates import (
+    _bucket_pairs,
+    containment_bucket_pairs,
+    unique_pairs,
+    unpack_pairs,
+)
 from tinlap.core.decide import policy_sort_keys
 from tinlap.engines.stages.context import RunContext
 from tinlap.engines.stages.exchange import gather, route
@@ -65,7 +72,18 @@ def buckets_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any
         starts = np.concatenate(([0], change)).astype(np.int64)
         bucket_sizes = np.diff(np.concatenate((starts, [len(doc)])))
         local = np.arange(len(doc), dtype=np.int64)
-        chunks = _bucket_pairs(local, starts, bucket_sizes, size, config.max_bucket, 50)
+        near = band[starts] < config.bands  # the rest: the containment pass's 1-row bands
+        chunks = _bucket_pairs(
+            local, starts[near], bucket_sizes[near], size, config.max_bucket, 50
+        )
+        chunks += containment_bucket_pairs(
+            local,
+            starts[~near],
+            bucket_sizes[~near],
+            size,
+            config.containment_bucket,
+            config.containment_size_ratio,
+        )
         if chunks:
             lo, hi = unpack_pairs(np.concatenate(chunks))
             a, b = unique_pairs(doc[lo], doc[hi])  # a bucket is sorted by doc, so a < b

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from tinlap.config import DedupConfig
 from tinlap.core.batch import Laps, sketch_records
-from tinlap.core.candidates import band_keys
+from tinlap.core.candidates import band_keys, containment_keys
 from tinlap.core.chrome import ChromeModel
 from tinlap.core.sketch import GOLDEN, ShingleSets
 from tinlap.engines.stages.context import RunContext, partition_of
@@ -98,13 +98,18 @@ def _sketch_batch(
             "id": pa.array([ids[i] for i in matchable.tolist()], pa.string()),
         }
     )
+    # Bands 0..bands-1: the LSH bands; then the containment pass's 1-row bands.
     bkeys = band_keys(signatures[matchable], config.bands, config.rows)  # (m, bands)
+    if config.containment_bands:
+        ckeys = containment_keys(signatures[matchable], config.containment_bands)
+        bkeys = np.concatenate([bkeys, ckeys], axis=1)
+    width = bkeys.shape[1]
     band_table = pa.table(
         {
-            "band": np.tile(np.arange(config.bands, dtype=np.uint16), len(matchable)),
+            "band": np.tile(np.arange(width, dtype=np.uint16), len(matchable)),
             "key": bkeys.ravel(),
-            "doc": np.repeat(docs, config.bands),
-            "size": np.repeat(shingles.sizes[matchable].astype(np.int32), config.bands),
+            "doc": np.repeat(docs, width),
+            "size": np.repeat(shingles.sizes[matchable].astype(np.int32), width),
         }
     )
     lap("route")

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from tinlap.core.candidates import sketch_filter, unique_pairs
+from tinlap.core.decide import preferred
 from tinlap.core.match import similarity_histogram
 from tinlap.core.rules import CopyRule
 from tinlap.core.sketch import ShingleSets
@@ -141,7 +142,14 @@ def _verify_batch(
         }
 
     rule = CopyRule.of(config)
-    rejected = rule.pair_rejections(scores, texts)
+    own_rows, their_rows = rows[kept], kept
+    a_preferred = preferred(
+        config.keep_policy,
+        (own.lengths[own_rows], theirs.lengths[their_rows]),
+        ([own.ids[i] for i in own_rows.tolist()], [theirs.ids[i] for i in their_rows.tolist()]),
+        (a[kept], b[kept]),
+    )
+    rejected = rule.pair_rejections(scores, texts, a_preferred)
     stats["after_filter"] += k
     stats["verified"] += len(scores)
     stats["qualifying"] += rule.count_qualifying(scores)
