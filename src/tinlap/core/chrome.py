@@ -76,6 +76,7 @@ def line_key(line: str) -> tuple[int, bool] | None:
 # masked, and in byline-shaped lines (with a date or time, or a byline cue) the capitalised
 # word runs (names, weekdays) too. A template is chrome under the same thresholds as a line.
 MAX_TEMPLATE_WORDS = 14  # bylines, stamps and counters are short; longer lines are prose
+MIN_TEMPLATE_WORDS = 3  # "8Hải Phòng", "10/2", "2-1": table cells, not templates
 _T_DATE = re.compile(
     r"(?<![\d.,])(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?|\d{4}-\d{2}-\d{2})(?!\d|[.,]\d)"
 )
@@ -88,7 +89,8 @@ _BYLINE_CUE = re.compile(r"\||•|^(?:bài|ảnh|theo|tác giả|phóng viên|pv
 
 def template_key(line: str) -> int | None:
     """64-bit key of a line's template, or None when the line has nothing that varies."""
-    if len(line) > MAX_LINE_CHARS or len(line.split()) > MAX_TEMPLATE_WORDS:
+    n_words = len(line.split())
+    if len(line) > MAX_LINE_CHARS or not MIN_TEMPLATE_WORDS <= n_words <= MAX_TEMPLATE_WORDS:
         return None
     has_digit = any(c.isdigit() for c in line)
     byline = _BYLINE_CUE.search(line) is not None
@@ -102,8 +104,8 @@ def template_key(line: str) -> int | None:
     if masked == line:
         return None
     words = masked.casefold().split()
-    if not dated and not _LETTER.search(masked):
-        return None  # "12 | 34": a table row, not a template
+    if not _LETTER.search(masked) and not (dated and "\x03" in masked):
+        return None  # "12 | 34", "10/2 - 2-1": table cells; a name and a stamp is a byline
     return xxhash.xxh3_64_intdigest(("\x00template " + " ".join(words)).encode("utf-8"))
 
 
