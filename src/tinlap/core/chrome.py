@@ -305,11 +305,11 @@ def _at_the_edges(
     a block of chrome inside it. A lone recurring line between two paragraphs is the article's
     own format (a Q&A "Trả lời:", a recipe's "Nguyên liệu:", a table header), not site chrome.
     """
-    body = [
-        i
-        for i, hit in zip(idx, hits, strict=True)
-        if not hit and dropped[i] is None and _is_body(lines[i])
-    ]
+    # The page's first line that is not chrome is its title even when it reads like a
+    # paragraph (a long headline, a title run into its lead): a byline right after it sits
+    # before the body, not inside it.
+    own = [i for i, hit in zip(idx, hits, strict=True) if not hit and dropped[i] is None]
+    body = [i for i in own[1:] if _is_body(lines[i])]
     if not body:
         return hits
     first, last = body[0], body[-1]
