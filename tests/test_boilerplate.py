@@ -235,3 +235,75 @@ def test_title_after_site_header_stays_on_its_own_page(tmp_path: Path) -> None:
         assert lines[0] == title, page["id"]  # the site header went, the title stayed
         assert not set(header) & set(lines)
         assert not set(titles[:5]) & set(lines[1:])  # other pages' titles in the list went
+
+
+# ------------------------------------------------------------------------- templated chrome
+
+AUTHORS = ["Trần Lưu", "Minh Anh", "Nguyễn Thị Hoa", "Lê Văn Bình", "Phạm Quốc Hùng"]
+WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
+
+
+def templated_site(
+    n_pages: int = 60, seed: int = 3
+) -> tuple[list[dict[str, str]], list[list[str]]]:
+    """Pages whose chrome lines differ on every page (dates, times, authors, counts), with
+    article lines that also carry numbers and names: only the template is shared."""
+    rng = random.Random(seed)
+    pages, bodies = [], []
+    for i in range(n_pages):
+        day, month, hour, minute = rng.randint(1, 28), rng.randint(1, 12), rng.randint(0, 23), i
+        body = [sentence(rng, rng.randint(25, 45)) for _ in range(rng.randint(3, 6))]
+        # Article lines with numbers and names, unique to the page.
+        body.insert(1, f"Ông {rng.choice(AUTHORS)} cho biết năm {2000 + i} có {i * 7} hộ dân.")
+        if i % 15 == 0:  # a table row ending a few articles (the same on most would be chrome)
+            body.append(f"Bảng {i}: {rng.randint(10, 99)} | {rng.randint(100, 999)}")
+        lines = [
+            sentence(rng, 8)[:-1],
+            f"{rng.choice(WEEKDAYS)}, {day}/{month}/2024 {hour:02d}:{minute % 60:02d} (GMT+7)",
+            f"{rng.choice(AUTHORS)} | {day:02d}.{month:02d}.2024 - {hour:02d}:{minute % 60:02d}",
+            *body,
+            f"Thích {rng.randint(0, 999)} | Bình luận {rng.randint(0, 99)} | Chia sẻ",
+            f"{rng.randint(100, 99999):,} lượt xem".replace(",", "."),
+        ]
+        pages.append(
+            {"id": f"t{i:02d}", "url": f"https://www.example.vn/t/{i}", "text": "\n".join(lines)}
+        )
+        bodies.append([lines[0], *body])
+    return pages, bodies
+
+
+def test_templated_chrome_is_learned_and_article_lines_with_numbers_stay(tmp_path: Path) -> None:
+    pages, bodies = templated_site()
+    cleaned = clean_all(pages, model_of(pages, tmp_path))
+    for page, body in zip(pages, bodies, strict=True):
+        assert cleaned[page["id"]].split("\n") == body
+
+
+def test_template_keys_mask_what_varies_only() -> None:
+    from tinlap.core.chrome import template_key
+
+    same = [
+        ("Thứ Hai, 12/3/2024 08:15 (GMT+7)", "Chủ Nhật, 1/12/2023 18:05 (GMT+7)"),
+        ("Trần Lưu | 01.03.2006 - 06:00", "Nguyễn Thị Hoa | 12.11.2007 - 17:45"),
+        ("123 lượt xem", "4.567 lượt xem"),
+        ("Thích 45 | Bình luận 12 | Chia sẻ", "Thích 0 | Bình luận 7 | Chia sẻ"),
+        ("Cập nhật lúc 08:15 ngày 12-3-2024", "Cập nhật lúc 18:05 ngày 1-11-2023"),
+    ]
+    for a, b in same:
+        assert template_key(a) is not None and template_key(a) == template_key(b), (a, b)
+    assert template_key("123 lượt xem") != template_key("123 lượt thích")
+    assert template_key("Một dòng không có số") is None  # nothing varies: the line key's job
+    assert template_key("12 | 34") is None  # no letters, no date: a table row
+    long = "Năm 2024 giá vàng tăng 200.000 đồng mỗi lượng trong phiên sáng nay theo SJC và nhiều"
+    assert template_key(long) is None  # prose, not a template
+
+
+def test_a_template_on_a_few_pages_is_not_chrome(tmp_path: Path) -> None:
+    pages, _ = site(n_pages=50)
+    for i, page in enumerate(pages[:4]):  # under min_docs (5) pages carry the stamp
+        page["text"] = page["text"].replace(
+            "\n", f"\nMã tin {1000 + i} thuộc chuyên mục thời sự\n", 1
+        )
+    model = model_of(pages, tmp_path)
+    cleaned = clean_all(pages, model)
+    assert all("Mã tin" in cleaned[p["id"]] for p in pages[:4])

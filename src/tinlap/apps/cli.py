@@ -142,7 +142,8 @@ _run_options = combine(
     click.option(
         "--keep-original-text",
         is_flag=True,
-        help="Write documents with their original text instead of the cleaned text.",
+        help="Write each document's text exactly as read (no boilerplate removal, no encoding "
+        "repair) instead of the cleaned, repaired text.",
     ),
     click.option(
         "--overwrite",

@@ -70,6 +70,45 @@ def line_key(line: str) -> tuple[int, bool] | None:
     return xxhash.xxh3_64_intdigest(" ".join(words).encode("utf-8")), len(words) == 1
 
 
+# Templated chrome: lines whose varying parts are numbers, dates, times and names (a byline with
+# its timestamp, "Thứ Hai, 12/3/2024 08:15 (GMT+7)", "123 lượt xem", "Thích 45 | Chia sẻ"). No
+# two are identical, so each is also counted under a template key: dates, times and digit runs
+# masked, and in byline-shaped lines (with a date or time, or a byline cue) the capitalised
+# word runs (names, weekdays) too. A template is chrome under the same thresholds as a line.
+MAX_TEMPLATE_WORDS = 14  # bylines, stamps and counters are short; longer lines are prose
+MIN_TEMPLATE_WORDS = 3  # "8Hải Phòng", "10/2", "2-1": table cells, not templates
+_T_DATE = re.compile(
+    r"(?<![\d.,])(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?|\d{4}-\d{2}-\d{2})(?!\d|[.,]\d)"
+)
+_T_TIME = re.compile(r"\d{1,2}\s*[:h]\s*\d{2}(?::\d{2})?")
+_T_DIGITS = re.compile(r"\d[\d.,]*")
+# A name: two to four capitalised words ("Trần Lưu", "Thứ Hai", "Nguyễn Thị Minh Anh").
+_T_NAME = re.compile(r"(?<!\w)[^\W\d_]*[A-ZĐÀ-ỸÁ]\w*(?:\s+[A-ZĐÀ-Ỹ]\w*){1,3}(?!\w)")
+_BYLINE_CUE = re.compile(r"\||•|^(?:bài|ảnh|theo|tác giả|phóng viên|pv|by)\b", re.IGNORECASE)
+
+
+def template_key(line: str) -> int | None:
+    """64-bit key of a line's template, or None when the line has nothing that varies."""
+    n_words = len(line.split())
+    if len(line) > MAX_LINE_CHARS or not MIN_TEMPLATE_WORDS <= n_words <= MAX_TEMPLATE_WORDS:
+        return None
+    has_digit = any(c.isdigit() for c in line)
+    byline = _BYLINE_CUE.search(line) is not None
+    if not has_digit and not byline:
+        return None
+    masked = _T_TIME.sub("\x01", _T_DATE.sub("\x02", line)) if has_digit else line
+    dated = "\x01" in masked or "\x02" in masked
+    if dated or byline:
+        masked = _T_NAME.sub("\x03", masked)
+    masked = _T_DIGITS.sub("\x04", masked)
+    if masked == line:
+        return None
+    words = masked.casefold().split()
+    if not _LETTER.search(masked) and not (dated and "\x03" in masked):
+        return None  # "12 | 34", "10/2 - 2-1": table cells; a name and a stamp is a byline
+    return xxhash.xxh3_64_intdigest(("\x00template " + " ".join(words)).encode("utf-8"))
+
+
 def source_of(record: Record, source_field: str | None) -> str:
     """The site a document belongs to, for per-source counting.
 
@@ -115,6 +154,7 @@ def doc_lines(texts: Sequence[str], sources: Sequence[str]) -> DocLines:
         longest = max(lines, key=len, default="")
         fingerprint[i] = xxhash.xxh3_64_intdigest(longest.encode("utf-8"))
         in_head = True
+        title = True
         for line in lines:
             if not line.strip():
                 continue
@@ -124,6 +164,14 @@ def doc_lines(texts: Sequence[str], sources: Sequence[str]) -> DocLines:
                 seen.add(found[0])
                 keys.append(found[0])
                 single.append(found[1])
+                head.append(in_head)
+                owners.append(i)
+            template = None if title else template_key(line)  # the title is no instance
+            title = False
+            if template is not None and template not in seen:
+                seen.add(template)
+                keys.append(template)
+                single.append(False)
                 head.append(in_head)
                 owners.append(i)
     owner_arr = np.asarray(owners, dtype=np.int64)
@@ -148,9 +196,7 @@ class CountMinSketch:
     def __init__(self, width_bits: int = 22, depth: int = 4) -> None:
         self.width_mask = np.uint64((1 << width_bits) - 1)
         self.table = np.zeros((depth, 1 << width_bits), dtype=np.uint32)
-        self.seeds = [
-            np.uint64(int(GOLDEN) * (r + 1) & 0xFFFFFFFFFFFFFFFF) for r in range(depth)
-        ]
+        self.seeds = [np.uint64(int(GOLDEN) * (r + 1) & 0xFFFFFFFFFFFFFFFF) for r in range(depth)]
 
     def _slots(self, keys: np.ndarray, row: int) -> np.ndarray:
         return (mix64(keys ^ self.seeds[row]) & self.width_mask).astype(np.int64)
@@ -205,11 +251,24 @@ class LearnedRule:
             return
         found = [line_key(lines[i]) for i in idx]
         keys = np.array([f[0] if f else 0 for f in found], dtype=np.uint64)
-        combined = _combine_per_doc(keys, np.full(len(keys), self.source, dtype=np.uint64))
+        source = np.full(len(keys), self.source, dtype=np.uint64)
+        combined = _combine_per_doc(keys, source)
+        chrome = self.model.chrome
         hits = [
-            f is not None and k in self.model.chrome
-            for f, k in zip(found, combined.tolist(), strict=True)
+            f is not None and k in chrome for f, k in zip(found, combined.tolist(), strict=True)
         ]
+        if chrome:
+            # A line that is not chrome itself may fit one of the site's chrome templates; the
+            # title (first line) never counts as a template's instance.
+            templates = [
+                template_key(lines[i]) if n and not hits[n] else None for n, i in enumerate(idx)
+            ]
+            tkeys = np.array([t or 0 for t in templates], dtype=np.uint64)
+            tcombined = _combine_per_doc(tkeys, source).tolist()
+            for n, t in enumerate(templates):
+                if t is not None and tcombined[n] in chrome:
+                    hits[n] = True
+                    combined[n] = tcombined[n]
         # In the head (before the first body paragraph) only the site's head chrome goes: the
         # page's own title stays even when other pages list it in their "most read" boxes.
         body = [i for i, hit in zip(idx, hits, strict=True) if not hit and _is_body(lines[i])]
@@ -246,11 +305,11 @@ def _at_the_edges(
     a block of chrome inside it. A lone recurring line between two paragraphs is the article's
     own format (a Q&A "Trả lời:", a recipe's "Nguyên liệu:", a table header), not site chrome.
     """
-    body = [
-        i
-        for i, hit in zip(idx, hits, strict=True)
-        if not hit and dropped[i] is None and _is_body(lines[i])
-    ]
+    # The page's first line that is not chrome is its title even when it reads like a
+    # paragraph (a long headline, a title run into its lead): a byline right after it sits
+    # before the body, not inside it.
+    own = [i for i, hit in zip(idx, hits, strict=True) if not hit and dropped[i] is None]
+    body = [i for i in own[1:] if _is_body(lines[i])]
     if not body:
         return hits
     first, last = body[0], body[-1]

@@ -225,20 +225,21 @@ _PHOTO_BY = re.compile(
 
 
 class CaptionRule(_PerLineRule):
-    """Photo captions and credits: a short line ending in a credit or opening with a label.
+    """Bare photo and source credits: a label (Ảnh, Photo, Nguồn, Source …) and a name.
 
-    A credit is a label (Ảnh, Photo, Nguồn, Source …), a colon and a name of a few words
-    closing the line ("… Blinken. Ảnh: AP"). Length caps keep paragraphs that merely end with
-    "(Nguồn: Bộ Y tế)" or have a caption glued in.
+    Goes: "Ảnh: Reuters", "(Nguồn: Tổng cục Thống kê)", "Ảnh minh họa", "(AP Photo/Evan
+    Vucci)", "Ảnh minh họa. Nguồn: Internet". Stays: a caption that describes the story's
+    photo, even with its credit ("Người dân xếp hàng mua vàng. Ảnh: H.Dịu"): it is article
+    text, shared by the outlets that reprint the story with its photo. A label followed by a
+    description ("Ảnh: Thủ tướng phát biểu tại hội nghị sáng 12/3") stays for the same reason.
     """
 
     name = "caption"
-    max_caption_words = 45  # a photo caption with its credit
-    max_lead_words = 30  # "Ảnh: <description>"
-    max_source_words = 15  # a bare source line; paragraphs often end with (Nguồn: …)
-    max_credit_words = 5
+    max_credit_words = 5  # a credit closing a line: "Ảnh: Bệnh viện cung cấp"
+    max_lead_credit_words = 8  # "Ảnh: <name>" alone; more words describe the photo
+    max_source_words = 15  # "Nguồn: <a report, a statistics office>": a table's or chart's source
     max_credit_chars = 60
-    max_chars = 8 * max_caption_words
+    max_chars = 8 * max_source_words
     max_label_chars = 40  # "(Ảnh minh họa)": a label alone on its line
     label_only = phrase_keys(
         _phrases("""Ảnh minh họa | Hình minh họa | Ảnh tư liệu | File photo | Photo illustration
@@ -246,16 +247,22 @@ class CaptionRule(_PerLineRule):
     )
 
     def drops(self, s: str) -> bool:
+        if s[0] == "|" or s[-1] == "|":
+            s = s.strip("| ")
         if ":" not in s:
             if len(s) <= self.max_label_chars and short_key(s) in self.label_only:
                 return True
-            return "Photo" in s and _PHOTO_BY.search(s, max(0, len(s) - 90)) is not None
-        if s[0] == "|" or s[-1] == "|":
-            s = s.strip("| ")
+            if "Photo" not in s:
+                return False
+            m = _PHOTO_BY.search(s, max(0, len(s) - 90))
+            return m is not None and not s[: m.start()].strip(_BULLET + " (")
         words = s.count(" ") + 1
         lead = _LABEL_LEAD.match(s)
         if lead is not None:
-            return words <= (self.max_source_words if lead["source"] else self.max_lead_words)
+            rest = s[lead.end() :].strip(" .)]")
+            if lead["source"]:
+                return words <= self.max_source_words
+            return rest.count(" ") < self.max_lead_credit_words and "." not in rest.rstrip(".")
         colon = s.rfind(":")
         credit = s[colon + 1 :].strip(" .|)]")
         if not credit or len(credit) > self.max_credit_chars or "(" in credit:
@@ -263,10 +270,12 @@ class CaptionRule(_PerLineRule):
         if credit.count(" ") >= self.max_credit_words:
             return False
         label = _LABEL_BEFORE_COLON.search(s, max(0, colon - 40), colon)
-        if label is None or not s[: label.start()].strip(_BULLET + " ("):
-            return False  # no label, or "- Video: quay 4K", an item of a spec list
-        limit = self.max_caption_words if label["photo"] else self.max_source_words
-        return words <= limit
+        if label is None:
+            return False
+        # What comes before the credit: a description of the photo (article text, kept), or
+        # only another label or credit ("Ảnh minh họa. Nguồn: Internet").
+        before = s[: label.start()].strip(_BULLET + " (.,;")
+        return bool(before) and before != s and self.drops(before)
 
 
 _TAG_LINE = re.compile(

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from tinlap.core import unicode_classes
+from tinlap.core.encoding import repair_encoding
 
 # Combining marks that carry a Vietnamese tone: grave, acute, tilde, hook above, dot below.
 TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
@@ -109,12 +110,15 @@ def token_hash(token: str) -> int:
 
 
 def repair_text(text: str) -> str:
-    """Light repair for the *output* text: NFC, invisible format characters removed.
+    """Light repair for the *output* text: NFC, wrong encodings undone (mojibake, TCVN3, VNI:
+    ``encoding.repair_encoding``, which costs a few substring scans on clean text), invisible
+    format characters removed.
 
     Unlike the key this keeps case, punctuation and the outlet's tone style: it is the user's
-    data.
+    data. Encoding repair comes before the invisible characters go: U+00AD (soft hyphen) is a
+    UTF-8 continuation byte in mojibake and the letter ư in TCVN3.
     """
-    text = unicodedata.normalize("NFC", text)
+    text = repair_encoding(unicodedata.normalize("NFC", text))
     # Scanning every character with the full Cf class is slow; substring tests for the usual
     # invisible characters are not, and the key deletes any other Cf character anyway.
     if any(c in text for c in _COMMON_INVISIBLE):
