@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from tinlap import __version__
+from tinlap.apps.cli_config import config_extra, config_option
 from tinlap.apps.cli_index import index as index_group
 from tinlap.apps.cli_index import serve
 from tinlap.apps.cli_options import Decorator, combine, matching_options, report_problems
@@ -242,6 +243,7 @@ def _output_option(what: str) -> Decorator:
 @_cleaning_options
 @_run_options
 @_scale_options
+@config_option
 def dedup(**options: Any) -> None:
     """Remove exact, near-duplicate and contained copies from INPUT....
 
@@ -344,6 +346,7 @@ def dedup(**options: Any) -> None:
 @_output_option("the cleaned corpus, removed_lines.parquet and summary.json")
 @_cleaning_options
 @_run_options
+@config_option
 def clean(**options: Any) -> None:
     """Remove boilerplate lines from every document of INPUT... (no deduplication).
 
@@ -403,7 +406,7 @@ def _run(
     options["learn_boilerplate"] = not options.pop("no_learn")
     options["output_text"] = "original" if options.pop("keep_original_text") else "cleaned"
     try:
-        config = DedupConfig(**options)
+        config = DedupConfig(**{**config_extra(), **options})
     except ValueError as err:
         raise click.UsageError(str(err)) from None
     problems = ProblemLog(strict=strict)
