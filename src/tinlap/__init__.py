@@ -7,9 +7,14 @@ The Python API (``tinlap.api``): :func:`dedup`, :func:`clean`, :func:`explain` a
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# A library logs, the application decides where to: silent unless configured (tinlap's CLI
+# does so with --log-level, --log-file, --log-format).
+logging.getLogger("tinlap").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time loaded on first use (below)
     from tinlap.api import CleanResult, DedupResult, Index, clean, dedup, explain

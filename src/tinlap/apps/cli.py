@@ -15,7 +15,15 @@ from tinlap import __version__
 from tinlap.apps.cli_config import config_extra, config_option
 from tinlap.apps.cli_index import index as index_group
 from tinlap.apps.cli_index import serve
-from tinlap.apps.cli_options import Decorator, combine, matching_options, report_problems
+from tinlap.apps.cli_options import (
+    Decorator,
+    combine,
+    log_options,
+    matching_options,
+    report_problems,
+)
+from tinlap.apps.logs import configure as configure_logging
+from tinlap.apps.logs import release as release_logging
 from tinlap.apps.progress import tqdm_progress
 from tinlap.config import DedupConfig
 from tinlap.core.decide import KEEP_POLICIES
@@ -30,7 +38,8 @@ _DEFAULTS = DedupConfig()
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tinlap")
-def main() -> None:
+@log_options
+def main(log_level: str | None, log_file: Path | None, log_format: str) -> None:
     """Find the same text published many times and hand back a clean corpus.
 
     \b
@@ -41,6 +50,9 @@ def main() -> None:
     out/kept.parquet or out/kept/, in the input's format).
     """
     set_progress(tqdm_progress)  # the engines report; the command line draws
+    handler = configure_logging(log_level, log_file, log_format)
+    if handler is not None:
+        click.get_current_context().call_on_close(lambda: release_logging(handler))
 
 
 _input_options = combine(

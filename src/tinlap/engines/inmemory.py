@@ -32,7 +32,7 @@ from tinlap.core.clean import CleanResult
 from tinlap.core.match import Corpus, MatchResult, match
 from tinlap.core.normalise import repair_text
 from tinlap.engines.executors import Executor, LocalExecutor
-from tinlap.engines.progress import progress
+from tinlap.engines.progress import log_run, progress
 from tinlap.io.read import Source, read_all, reader_options, run_sources
 from tinlap.io.schema import REMOVED_LINES_SCHEMA, cluster_table, run_summary
 from tinlap.io.write import KeptCorpus, output_format, write_json_atomic, write_table_atomic
@@ -282,6 +282,7 @@ def run_dedup(
     if against is not None:
         summary["against"] = str(against.resolve())
     write_json_atomic(out_dir / "summary.json", summary)
+    log_run("dedup", summary, problems)
     return summary
 
 
@@ -392,6 +393,7 @@ def dedup_records(
     )
     summary["cleaning"]["learned_boilerplate"] = model.summary() if model else None
     summary["inputs"] = []
+    log_run("dedup", summary, problems)
     return MemoryRun(corpus.ids, matched.removed, texts, clusters, summary)
 
 
@@ -501,6 +503,7 @@ def run_clean(
         "inputs": inputs_read,
     }
     write_json_atomic(out_dir / "summary.json", summary)
+    log_run("clean", summary, problems)
     return summary
 
 
@@ -559,4 +562,5 @@ def clean_memory(
         "config": config.to_dict(),
         "inputs": [],
     }
+    log_run("clean", summary, problems)
     return MemoryClean(texts, removed, summary)
