@@ -12,9 +12,18 @@ from typing import Any
 import click
 
 from tinlap import __version__
+from tinlap.apps.cli_config import config_extra, config_option
 from tinlap.apps.cli_index import index as index_group
 from tinlap.apps.cli_index import serve
-from tinlap.apps.cli_options import Decorator, combine, matching_options, report_problems
+from tinlap.apps.cli_options import (
+    Decorator,
+    combine,
+    log_options,
+    matching_options,
+    report_problems,
+)
+from tinlap.apps.logs import configure as configure_logging
+from tinlap.apps.logs import release as release_logging
 from tinlap.apps.progress import tqdm_progress
 from tinlap.config import DedupConfig
 from tinlap.core.decide import KEEP_POLICIES
@@ -66,7 +75,8 @@ class RecordsSkipped(click.ClickException):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tinlap")
-def main() -> None:
+@log_options
+def main(log_level: str | None, log_file: Path | None, log_format: str) -> None:
     """Find the same text published many times and hand back a clean corpus.
 
     \b
@@ -77,6 +87,9 @@ def main() -> None:
     out/kept.parquet or out/kept/, in the input's format).
     """
     set_progress(tqdm_progress)  # the engines report; the command line draws
+    handler = configure_logging(log_level, log_file, log_format)
+    if handler is not None:
+        click.get_current_context().call_on_close(lambda: release_logging(handler))
 
 
 _input_options = combine(
@@ -306,6 +319,7 @@ def _output_option(what: str) -> Decorator:
 @_cleaning_options
 @_run_options
 @_scale_options
+@config_option
 def dedup(**options: Any) -> None:
     """Remove exact, near-duplicate and contained copies from INPUT....
 
@@ -414,6 +428,7 @@ def dedup(**options: Any) -> None:
 @_output_option("the cleaned corpus, removed_lines.parquet and summary.json")
 @_cleaning_options
 @_run_options
+@config_option
 def clean(**options: Any) -> None:
     """Remove boilerplate lines from every document of INPUT... (no deduplication).
 
@@ -502,7 +517,7 @@ def _run(
     options["learn_boilerplate"] = not options.pop("no_learn")
     options["output_text"] = "original" if options.pop("keep_original_text") else "cleaned"
     try:
-        config = DedupConfig(**options)
+        config = DedupConfig(**{**config_extra(), **options})
     except ValueError as err:
         raise click.UsageError(str(err)) from None
     problems = ProblemLog(strict=strict, spool=True)

@@ -7,6 +7,7 @@ and help identical.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -107,3 +108,28 @@ def report_problems(problems: ProblemLog, more: str = "", *, errors_only: bool =
     if hidden > 0:
         what = "input errors" if errors_only else "input problems"
         click.echo(f"tinlap: ... and {hidden} more {what}{more}", err=True)
+
+
+log_options = combine(
+    click.option(
+        "--log-level",
+        type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+        default=None,
+        help="Log the tinlap logger's events at this level and above [default: none; INFO "
+        "when --log-file or --log-format json is given].",
+    ),
+    click.option(
+        "--log-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Append the log to this file instead of stderr.",
+    ),
+    click.option(
+        "--log-format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="json: one JSON object a line (event, stage, seconds, progress, problems), "
+        "for schedulers.",
+    ),
+)

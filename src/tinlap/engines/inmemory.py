@@ -12,7 +12,7 @@ import tempfile
 import time
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,10 +29,10 @@ from tinlap.config import DedupConfig
 from tinlap.core.batch import SketchedBatch, clean_records, sketch_records
 from tinlap.core.chrome import ChromeLearner, ChromeModel, DocLines, doc_lines, source_of
 from tinlap.core.clean import CleanResult
-from tinlap.core.match import Corpus, match
+from tinlap.core.match import Corpus, MatchResult, match
 from tinlap.core.normalise import repair_text
 from tinlap.engines.executors import Executor, LocalExecutor
-from tinlap.engines.progress import progress
+from tinlap.engines.progress import log_run, progress
 from tinlap.io.read import Source, read_all, reader_options, run_sources
 from tinlap.io.schema import REMOVED_LINES_SCHEMA, cluster_table, run_summary
 from tinlap.io.write import (
@@ -170,7 +170,15 @@ def learn_boilerplate(
     """
     if not (config.clean and config.learn_boilerplate):
         return None
-    records = read_records(sources, ProblemLog(keep=0), config)
+    return learn_records(read_records(sources, ProblemLog(keep=0), config), config, executor, quiet)
+
+
+def learn_records(
+    records: Iterable[Record], config: DedupConfig, executor: Executor, quiet: bool
+) -> ChromeModel | None:
+    """The learning pass over records (from files, or given in memory)."""
+    if not (config.clean and config.learn_boilerplate):
+        return None
     learner = ChromeLearner(None, config.boilerplate_min_docs, config.boilerplate_fraction)
     with progress("learn boilerplate", unit="doc", quiet=quiet) as bar:
         for lines in executor.map(learn_batch, _batches(records, config)):
@@ -242,41 +250,21 @@ def run_dedup(
     (``index.match_against``); the run's documents are not compared with each other.
     """
     if against is not None:  # a wrong index fails now, not after the sketching
-        from tinlap.index.store import Index, match_against
+        from tinlap.index.store import Index
 
         with Index(against) as index:
             index.check_config(config)
     problems = problems if problems is not None else ProblemLog()
     timings: dict[str, float] = {}
     with _setup(inputs, out_dir, config, problems, timings, quiet) as run:
-        clock = time.perf_counter()
-        tasks = _batches(run.records(config, problems), config, run.model_ref)
-        parts: list[BatchSketch] = []
-        with progress("read, clean, sketch", unit="doc", quiet=quiet) as bar:
-            for part in run.executor.map(sketch_batch, tasks):
-                parts.append(part)
-                bar.update(len(part.ids))
-        seconds: Counter[str] = Counter()
-        for part in parts:
-            seconds.update(part.seconds)
-        corpus = Corpus.concat(
-            [i for part in parts for i in part.ids],
-            [part.sketch for part in parts],
-            config.num_perm,
-            seconds,
+        records = run.records(config, problems)
+        matched = sketch_and_match(
+            records, config, run.executor, run.model_ref, timings, quiet, against=against
         )
-        timings["read_clean_sketch"] = _lap(clock)
+        parts, corpus, result = matched.parts, matched.corpus, matched.result
+        removed = matched.removed
 
         clock = time.perf_counter()
-        if against is None:
-            result = match(corpus, config, BatchTexts(parts))
-        else:
-            result = match_against(corpus, config, against, BatchTexts(parts))
-        timings["candidates_verify_cluster"] = _lap(clock)
-
-        clock = time.perf_counter()
-        removed = np.zeros(len(corpus.ids), dtype=bool)
-        removed[[d.doc for d in result.decisions]] = True
         write_table_atomic(
             out_dir / "clusters.parquet",
             cluster_table(result.decisions, corpus.ids, result.original_ids),
@@ -305,7 +293,119 @@ def run_dedup(
         summary["against"] = str(against.resolve())
     problems.write_jsonl(out_dir / "problems.jsonl")
     write_json_atomic(out_dir / "summary.json", summary)
+    log_run("dedup", summary, problems)
     return summary
+
+
+@dataclass(slots=True)
+class Matched:
+    """The sketched batches and the decisions of one corpus (``removed``: per document)."""
+
+    parts: list[BatchSketch]
+    corpus: Corpus
+    result: MatchResult
+    removed: np.ndarray
+
+
+def sketch_and_match(
+    records: Iterable[Record],
+    config: DedupConfig,
+    executor: Executor,
+    model: ModelRef,
+    timings: dict[str, float],
+    quiet: bool,
+    *,
+    against: Path | None = None,
+) -> Matched:
+    """Clean, sketch (``sketch_batch`` on the executor) and ``match`` records, from files or
+    from memory: what both the CLI's run and the Python API decide with."""
+    clock = time.perf_counter()
+    parts: list[BatchSketch] = []
+    with progress("read, clean, sketch", unit="doc", quiet=quiet) as bar:
+        for part in executor.map(sketch_batch, _batches(records, config, model)):
+            parts.append(part)
+            bar.update(len(part.ids))
+    seconds: Counter[str] = Counter()
+    for part in parts:
+        seconds.update(part.seconds)
+    corpus = Corpus.concat(
+        [i for part in parts for i in part.ids],
+        [part.sketch for part in parts],
+        config.num_perm,
+        seconds,
+    )
+    timings["read_clean_sketch"] = _lap(clock)
+
+    clock = time.perf_counter()
+    if against is None:
+        result = match(corpus, config, BatchTexts(parts))
+    else:
+        from tinlap.index.store import match_against
+
+        result = match_against(corpus, config, against, BatchTexts(parts))
+    timings["candidates_verify_cluster"] = _lap(clock)
+    removed = np.zeros(len(corpus.ids), dtype=bool)
+    removed[[d.doc for d in result.decisions]] = True
+    return Matched(parts, corpus, result, removed)
+
+
+@dataclass(slots=True)
+class MemoryRun:
+    """A dedup of records given in memory: nothing written, the outputs as values.
+
+    ``removed`` and ``texts`` are per record, in the order given (``texts``: the output text,
+    cleaned or original as configured); ``clusters`` has ``clusters.parquet``'s schema and
+    ``summary`` is what ``summary.json`` would hold.
+    """
+
+    ids: list[str]
+    removed: np.ndarray
+    texts: list[str]
+    clusters: pa.Table
+    summary: dict[str, Any]
+
+
+def dedup_records(
+    records: Sequence[Record],
+    config: DedupConfig,
+    *,
+    problems: ProblemLog | None = None,
+    quiet: bool = True,
+    kind: str = "memory",
+) -> MemoryRun:
+    """The in-memory run over ``records`` (read twice when boilerplate is learned), returning
+    its outputs instead of writing files. Decisions are those ``run_dedup`` takes on the same
+    records read from a file."""
+    problems = problems if problems is not None else ProblemLog()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    executor = LocalExecutor(config.workers)
+    model = learn_records(records, config, executor, quiet)
+    timings["learn_boilerplate"] = _lap(clock)
+    with tempfile.TemporaryDirectory(prefix="tinlap-model-") as folder:
+        ref = model_ref(model, executor, Path(folder))
+        matched = sketch_and_match(records, config, executor, ref, timings, quiet)
+    corpus, result = matched.corpus, matched.result
+    clusters = cluster_table(result.decisions, corpus.ids, result.original_ids)
+    texts = [t for part in matched.parts for t in part.outputs]
+    summary = run_summary(
+        documents=len(corpus.ids),
+        written=int((~matched.removed).sum()),
+        removed_by_reason=Counter(d.reason for d in result.decisions),
+        clusters=len({d.original for d in result.decisions}),
+        stats=result.stats,
+        histogram=result.histogram,
+        removed_lines=corpus.removed_lines,
+        worker_seconds=corpus.seconds,
+        problems=problems,
+        config=config,
+        out_format=kind,
+        timings=timings,
+    )
+    summary["cleaning"]["learned_boilerplate"] = model.summary() if model else None
+    summary["inputs"] = []
+    log_run("dedup", summary, problems)
+    return MemoryRun(corpus.ids, matched.removed, texts, clusters, summary)
 
 
 def _write_kept(
@@ -416,4 +516,64 @@ def run_clean(
     }
     problems.write_jsonl(out_dir / "problems.jsonl")
     write_json_atomic(out_dir / "summary.json", summary)
+    log_run("clean", summary, problems)
     return summary
+
+
+@dataclass(slots=True)
+class MemoryClean:
+    """``tinlap clean`` of records given in memory: per record its output text, every removed
+    line (``removed_lines.parquet``'s schema) and the summary."""
+
+    texts: list[str]
+    removed_lines: pa.Table
+    summary: dict[str, Any]
+
+
+def clean_memory(
+    records: Sequence[Record],
+    config: DedupConfig,
+    *,
+    problems: ProblemLog | None = None,
+    quiet: bool = True,
+    kind: str = "memory",
+) -> MemoryClean:
+    """The clean run over ``records`` (``clean_stage`` per batch), returning its outputs."""
+    problems = problems if problems is not None else ProblemLog()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    executor = LocalExecutor(config.workers)
+    model = learn_records(records, config, executor, quiet)
+    timings["learn_boilerplate"] = _lap(clock)
+    clock = time.perf_counter()
+    texts: list[str] = []
+    tables: list[pa.Table] = []
+    with tempfile.TemporaryDirectory(prefix="tinlap-model-") as folder:
+        ref = model_ref(model, executor, Path(folder))
+        with progress("clean", unit="doc", quiet=quiet) as bar:
+            for batch in executor.map(clean_stage, _batches(records, config, ref)):
+                texts.extend(batch.texts)
+                tables.append(batch.removed)
+                bar.update(len(batch.records))
+    timings["clean_write"] = _lap(clock)
+    removed = pa.concat_tables(tables) if tables else REMOVED_LINES_SCHEMA.empty_table()
+    by_rule = Counter(removed.column("rule").to_pylist())
+    summary = {
+        "tinlap_version": __version__,
+        "documents_read": len(texts),
+        "documents_written": len(texts),
+        "documents_unwritable": 0,
+        "lines_removed": removed.num_rows,
+        "lines_removed_by_rule": dict(sorted(by_rule.items())),
+        "learned_boilerplate": model.summary() if model else None,
+        "output_format": kind,
+        "input_problems": {
+            **problems.summary(),
+            "messages": [str(p) for p in problems.problems[:1000]],
+        },
+        "seconds_per_stage": timings,
+        "config": config.to_dict(),
+        "inputs": [],
+    }
+    log_run("clean", summary, problems)
+    return MemoryClean(texts, removed, summary)

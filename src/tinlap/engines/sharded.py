@@ -28,7 +28,7 @@ from tinlap.config import DedupConfig
 from tinlap.core.decide import Removals, with_exact_members
 from tinlap.core.rules import REASONS
 from tinlap.engines.executors import Executor, make_executor
-from tinlap.engines.progress import progress
+from tinlap.engines.progress import log_run, progress
 from tinlap.engines.stages import STAGE_ORDER, RunContext, run_task, task_count
 from tinlap.engines.stages.candidates import exact_members
 from tinlap.engines.stages.cluster import DECISION_SCHEMA, decide_partitions
@@ -136,6 +136,7 @@ def run_sharded(
         storage.release(_owned)
     problems.write_jsonl(out_dir / "problems.jsonl")
     write_json_atomic(out_dir / "summary.json", summary)
+    log_run("dedup", summary, problems)
     return summary
 
 

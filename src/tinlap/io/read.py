@@ -393,9 +393,15 @@ def _by_source(sources: Iterable[Source], problems: ProblemLog, **kw: Any) -> It
 
 def read_all(sources: Iterable[Source], problems: ProblemLog, **kw: Any) -> Iterator[Record]:
     """Chain the sources, renaming repeated ids ``id#2``, ``id#3``... so ids are unique."""
+    return unique_ids(_by_source(sources, problems, **kw), problems)
+
+
+def unique_ids(records: Iterable[Record], problems: ProblemLog) -> Iterator[Record]:
+    """Rename repeated ids ``id#2``, ``id#3``... (a ``duplicate_id`` warning each), so the ids
+    of a run are unique whether its records come from files or from memory."""
     seen: set[str] = set()
     next_suffix: dict[str, int] = {}
-    for record in _by_source(sources, problems, **kw):
+    for record in records:
         if record.id in seen:
             original = record.id
             n = next_suffix.get(original, 2)
