@@ -7,7 +7,6 @@ through an executor. Everything after it works on whole-corpus numpy arrays in t
 from __future__ import annotations
 
 import os
-import pickle
 import tempfile
 import time
 from bisect import bisect_right
@@ -15,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -33,8 +31,10 @@ from tinlap.core.match import Corpus, MatchResult, match
 from tinlap.core.normalise import repair_text
 from tinlap.engines.executors import Executor, LocalExecutor
 from tinlap.engines.progress import log_run, progress
+from tinlap.engines.stages.learn import load_model, save_model
 from tinlap.io.read import Source, read_all, reader_options, run_sources
 from tinlap.io.schema import REMOVED_LINES_SCHEMA, cluster_table, run_summary
+from tinlap.io.storage import Storage
 from tinlap.io.write import (
     KeptCorpus,
     committed,
@@ -50,7 +50,7 @@ from tinlap.records import ProblemLog, Record
 
 
 # The learned boilerplate model as a task carries it: the object itself when tasks run in this
-# process, else the path of a file every worker loads once (not shipped with every task).
+# process, else the folder of its files, which every worker loads once (not shipped per task).
 ModelRef = ChromeModel | str | None
 
 
@@ -82,17 +82,7 @@ class BatchSketch:
 
 
 def _model(ref: ModelRef) -> ChromeModel | None:
-    return _load_model(ref) if isinstance(ref, str) else ref
-
-
-@cache
-def _load_model(path: str) -> ChromeModel:
-    """The learned boilerplate model, loaded once per worker process (not shipped per task).
-
-    The file is this run's own, written a moment ago into a private temporary folder."""
-    with open(path, "rb") as fh:
-        model: ChromeModel = pickle.load(fh)
-    return model
+    return load_model(ref) if isinstance(ref, str) else ref
 
 
 def learn_batch(task: BatchTask) -> DocLines:
@@ -188,13 +178,12 @@ def learn_records(
 
 
 def model_ref(model: ChromeModel | None, executor: Executor, folder: Path) -> ModelRef:
-    """How tasks get the model: itself in this process, else a file in ``folder``."""
+    """How tasks get the model: itself in this process, else the root of its files in
+    ``folder``, written and read as the sharded engine's are (data only, no pickle)."""
     if model is None or executor.in_process:
         return model
-    path = folder / "chrome-model.pkl"
-    with open(path, "wb") as fh:
-        pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    return str(path)
+    save_model(Storage(str(folder)), model)
+    return str(folder)
 
 
 @dataclass(slots=True)
@@ -436,6 +425,7 @@ def _lap(start: float) -> float:
 
 
 # ------------------------------------------------------------------------------ the clean run
+
 
 @dataclass(slots=True)
 class CleanedBatch:

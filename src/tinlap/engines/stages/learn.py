@@ -69,6 +69,12 @@ def model_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
                 )
             )
         model = learner.finish()
+    save_model(storage, model)
+    return {"model": model.summary()}
+
+
+def save_model(storage: Storage, model: ChromeModel) -> None:
+    """The model as data only (JSON and Parquet), for ``load_model`` in every worker."""
     keys = sorted(model.chrome)
     storage.write_table(
         CHROME,
@@ -87,7 +93,6 @@ def model_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
             "docs_per_source": list(model.docs_per_source.items()),
         },
     )
-    return {"model": model.summary()}
 
 
 @cache
