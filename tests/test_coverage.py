@@ -156,6 +156,15 @@ def test_a_figure_added_or_cut_is_an_edit_a_replaced_one_is_not() -> None:
     assert coverage(other, base) == 0.0  # 14 vs 19: each side has a figure the other lacks
 
 
+def test_a_leading_zero_is_style_not_another_figure() -> None:
+    # "10/02/2017" and "10.2.2017", "03 năm" and "3 năm": the same figures written two ways.
+    x = "Thông tư có hiệu lực từ ngày 10/02/2017 và áp dụng cho dự án giải ngân trong 03 năm"
+    y = "Thông tư có hiệu lực từ ngày 10.2.2017 và được áp dụng cho dự án giải ngân trong 3 năm"
+    assert aligned_coverage(x, y).edited == 1.0
+    other = x.replace("10/02/2017", "10/03/2017")  # another month: a replaced figure
+    assert coverage(other, y) == 0.0
+
+
 def test_independent_writeups_of_one_event_stay_apart() -> None:
     rng = random.Random(19)
     for _ in range(20):

@@ -101,8 +101,10 @@ def sentence_keys(text: str) -> list[list[str]]:
 
 
 def _numbers(key: str) -> Counter[str]:
-    """Digit runs of a key: "22.800MW", "22 800 mw" and "22,800" all give {22, 800}."""
-    return Counter(_NUMBER.findall(key))
+    """Digit runs of a key, by value: "22.800MW", "22 800 mw" and "22,800" all give {22, 800};
+    "10/02/2017" and "10.2.2017" both give {10, 2, 2017} (a leading zero is style, not a
+    different figure)."""
+    return Counter(run.lstrip("0") or "0" for run in _NUMBER.findall(key))
 
 
 def _conflict(x_numbers: Counter[str], y_numbers: Counter[str]) -> bool:
