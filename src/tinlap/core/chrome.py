@@ -82,6 +82,7 @@ _T_DATE = re.compile(
 )
 _T_TIME = re.compile(r"\d{1,2}\s*[:h]\s*\d{2}(?::\d{2})?")
 _T_DIGITS = re.compile(r"\d[\d.,]*")
+_DIGIT = re.compile(r"\d")
 # A name: two to four capitalised words ("Trần Lưu", "Thứ Hai", "Nguyễn Thị Minh Anh").
 _T_NAME = re.compile(r"(?<!\w)[^\W\d_]*[A-ZĐÀ-ỸÁ]\w*(?:\s+[A-ZĐÀ-Ỹ]\w*){1,3}(?!\w)")
 _BYLINE_CUE = re.compile(r"\||•|^(?:bài|ảnh|theo|tác giả|phóng viên|pv|by)\b", re.IGNORECASE)
@@ -89,10 +90,13 @@ _BYLINE_CUE = re.compile(r"\||•|^(?:bài|ảnh|theo|tác giả|phóng viên|pv
 
 def template_key(line: str) -> int | None:
     """64-bit key of a line's template, or None when the line has nothing that varies."""
-    n_words = len(line.split())
-    if len(line) > MAX_LINE_CHARS or not MIN_TEMPLATE_WORDS <= n_words <= MAX_TEMPLATE_WORDS:
+    if len(line) > MAX_LINE_CHARS:
         return None
-    has_digit = any(c.isdigit() for c in line)
+    # Splitting stops after the limit: a paragraph is not cut into all its words to be refused.
+    n_words = len(line.split(None, MAX_TEMPLATE_WORDS))
+    if not MIN_TEMPLATE_WORDS <= n_words <= MAX_TEMPLATE_WORDS:
+        return None
+    has_digit = _DIGIT.search(line) is not None  # a line without \d has nothing to mask
     byline = _BYLINE_CUE.search(line) is not None
     if not has_digit and not byline:
         return None
@@ -295,7 +299,10 @@ _SENTENCE_CLOSERS = tuple('.!?…"”»)')
 
 def _is_body(line: str) -> bool:
     """A paragraph of the article: long, and ending like a sentence (a long menu does not)."""
-    return line.rstrip().endswith(_SENTENCE_CLOSERS) and len(line.split()) >= BODY_WORDS
+    return (
+        line.rstrip().endswith(_SENTENCE_CLOSERS)
+        and len(line.split(None, BODY_WORDS)) >= BODY_WORDS
+    )
 
 
 def _at_the_edges(

@@ -188,16 +188,31 @@ def model_ref(model: ChromeModel | None, executor: Executor, folder: Path) -> Mo
 
 @dataclass(slots=True)
 class RunSetup:
-    """What every run shares: its inputs, output format, executor and learned model."""
+    """What every run shares: its inputs, output format, executor and learned model.
+
+    ``read``: the records the learning pass read, for the main pass to take over (parse once)
+    instead of reading and parsing the inputs again; None when nothing was learned."""
 
     sources: list[Source]
     out_format: str
     executor: Executor
     model: ChromeModel | None
     model_ref: ModelRef
+    read: list[Record] | None = None
 
     def records(self, config: DedupConfig, problems: ProblemLog) -> Iterator[Record]:
-        return read_records(self.sources, problems, config)
+        if self.read is None:
+            return read_records(self.sources, problems, config)
+        read, self.read = self.read, None
+        return _handed_over(read)
+
+
+def _handed_over(records: list[Record]) -> Iterator[Record]:
+    """``records`` in order, each released once yielded: the main pass holds no second copy of
+    the corpus beside what it has made of it."""
+    records.reverse()
+    while records:
+        yield records.pop()
 
 
 @contextmanager
@@ -216,11 +231,18 @@ def _setup(
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale(output_root(out_dir))  # scratch folders that older versions' killed runs left
     executor = LocalExecutor(config.workers)
-    model = learn_boilerplate(sources, config, executor, quiet)
+    read = None
+    if config.clean and config.learn_boilerplate:
+        # The input fits in memory (that is why this engine runs): read and parse it once, for
+        # the learning pass and the main pass both; input problems are reported now.
+        read = list(read_records(sources, problems, config))
+        timings["read"] = _lap(clock)
+        clock = time.perf_counter()
+    model = learn_records(read or [], config, executor, quiet)
     timings["learn_boilerplate"] = _lap(clock)
     with tempfile.TemporaryDirectory(prefix="tinlap-model-") as folder:
         ref = model_ref(model, executor, Path(folder))
-        yield RunSetup(sources, output_format(config, sources), executor, model, ref)
+        yield RunSetup(sources, output_format(config, sources), executor, model, ref, read)
 
 
 @committed  # outputs staged, then switched in at once; takes overwrite=
