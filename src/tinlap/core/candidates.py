@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinlap.core.arrays import unique
+
 _FNV = np.uint64(0x100000001B3)
 
 
@@ -92,9 +94,9 @@ def containment_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unique pairs (a < b, rows of ``keys``) of the containment pass (module docstring)."""
     chunks: list[np.ndarray] = []
-    for band in range(keys.shape[1]):
-        col = keys[:, band]
-        order = np.argsort(col, kind="stable")
+    for col in np.ascontiguousarray(keys.T):  # a band's keys, contiguous
+        # A bucket's pairs do not depend on its members' order: the fast unstable sort will do.
+        order = np.argsort(col)
         sorted_keys = col[order]
         breaks = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
         starts = np.concatenate(([0], breaks))
@@ -105,7 +107,7 @@ def containment_pairs(
     if not chunks:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    return unpack_pairs(np.unique(np.concatenate(chunks)))
+    return unpack_pairs(unique(np.concatenate(chunks)))
 
 
 def lsh_pairs(
@@ -119,9 +121,8 @@ def lsh_pairs(
     often than not, and the cost stays linear.
     """
     chunks: list[np.ndarray] = []
-    for band in range(keys.shape[1]):
-        col = keys[:, band]
-        order = np.argsort(col, kind="stable")
+    for col in np.ascontiguousarray(keys.T):  # a band's keys, contiguous
+        order = np.argsort(col)  # unstable is fast; big buckets put their members in id order
         sorted_keys = col[order]
         breaks = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
         starts = np.concatenate(([0], breaks))
@@ -131,7 +132,7 @@ def lsh_pairs(
     if not chunks:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    return unpack_pairs(np.unique(np.concatenate(chunks)))
+    return unpack_pairs(unique(np.concatenate(chunks)))
 
 
 def pack_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -147,7 +148,7 @@ def unpack_pairs(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct pairs (a[i], b[i]), sorted."""
-    return unpack_pairs(np.unique(pack_pairs(a, b)))
+    return unpack_pairs(unique(pack_pairs(a, b)))
 
 
 def _bucket_pairs(
@@ -168,6 +169,7 @@ def _bucket_pairs(
             i, j = np.triu_indices(k, 1)
             x, y = members[:, i].ravel(), members[:, j].ravel()
         else:
+            members = np.sort(members, axis=1)  # ties of size broken by document number
             by_size = np.argsort(-sizes[members], axis=1, kind="stable")
             members = np.take_along_axis(members, by_size, axis=1)
             i, j = [], []
@@ -217,6 +219,4 @@ def sketch_filter(
     k = np.minimum(float(signatures.shape[1]), smaller)
     j_hi = np.minimum(j_est + z * np.sqrt((j_est * (1.0 - j_est) + 1.0 / k) / k), 1.0)
     c_hi = j_hi / (1.0 + j_hi) * (sa + sb) / smaller
-    return ((j_hi >= jaccard_threshold) | (c_hi >= containment_threshold)) & (
-        shared >= min_shared
-    )
+    return ((j_hi >= jaccard_threshold) | (c_hi >= containment_threshold)) & (shared >= min_shared)

@@ -44,6 +44,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
+from tinlap.core.arrays import unique
 from tinlap.core.normalise import matching_key
 
 Status = Literal["exact", "contained", "edited", "unmatched", "short"]
@@ -243,7 +244,7 @@ def _shared_token_candidates(
     xr, xc = row_of[xs.rows], to_y[xs.cols] if len(xs.cols) else xs.cols
     ok = (xr >= 0) & (xc >= 0)
     # Columns: only the tokens both sides have (the rest cannot be shared).
-    both = np.unique(xc[ok])
+    both = unique(xc[ok])
     column = np.full(len(ys.vocab), -1, dtype=np.int64)
     column[both] = np.arange(len(both))
     xm = np.zeros((len(pending), len(both)), dtype=np.float32)
