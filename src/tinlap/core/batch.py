@@ -42,16 +42,21 @@ def worker_state() -> tuple[Cleaner, Tokeniser]:
 
 
 def clean_records(
-    records: list[Record], config: DedupConfig, model: ChromeModel | None
+    records: list[Record],
+    config: DedupConfig,
+    model: ChromeModel | None,
+    repaired: bool = False,
 ) -> tuple[list[str], list[CleanResult | None]]:
     """Repair and clean records with the learned ``model`` (if any): the cleaning stage.
 
-    Results are ``None`` when cleaning is off."""
+    ``repaired``: the texts went through ``repair_text`` already (an engine that read them
+    once for the learning pass keeps that pass's repair). Results are ``None`` when cleaning
+    is off."""
     cleaner, _ = worker_state()
     texts: list[str] = []
     results: list[CleanResult | None] = []
     for record in records:
-        text = repair_text(record.text)
+        text = record.text if repaired else repair_text(record.text)
         result = None
         if config.clean:
             extra = (model.rule_for(source_of(record, config.source_field)),) if model else ()
@@ -79,10 +84,12 @@ def sketch_records(
     config: DedupConfig,
     model: ChromeModel | None = None,
     seconds: Counter[str] | None = None,
+    repaired: bool = False,
 ) -> SketchedBatch:
-    """Clean, normalise and sketch ``records``; CPU time per sub-stage goes to ``seconds``."""
+    """Clean, normalise and sketch ``records``; CPU time per sub-stage goes to ``seconds``
+    (``repaired``: as ``clean_records``)."""
     lap = Laps(Counter() if seconds is None else seconds)
-    cleaned, results = clean_records(records, config, model)
+    cleaned, results = clean_records(records, config, model, repaired)
     removed = Counter(r.rule for result in results if result for r in result.removed)
     lap("clean")
     tokens = worker_state()[1].tokenise_batch(cleaned)

@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,7 @@ class BatchTask:
     records: list[Record]
     config: DedupConfig
     model: ModelRef = None
+    repaired: bool = False  # the texts went through repair_text already
 
 
 @dataclass(slots=True)
@@ -85,23 +86,27 @@ def _model(ref: ModelRef) -> ChromeModel | None:
     return load_model(ref) if isinstance(ref, str) else ref
 
 
-def learn_batch(task: BatchTask) -> DocLines:
-    """Learning pass, per batch: the distinct line keys of each document, by source."""
+def learn_batch(task: BatchTask) -> tuple[DocLines, list[tuple[int, str]]]:
+    """Learning pass, per batch: the distinct line keys of each document, by source; and the
+    texts its repair changed, by position in the batch (most texts need none: the list is
+    short, and the main pass need not repair again)."""
     field_name = task.config.source_field
     texts = [repair_text(r.text) for r in task.records]
-    return doc_lines(texts, [source_of(r, field_name) for r in task.records])
+    pairs = zip(texts, task.records, strict=True)
+    changed = [(i, t) for i, (t, r) in enumerate(pairs) if t is not r.text]
+    return doc_lines(texts, [source_of(r, field_name) for r in task.records]), changed
 
 
 def clean_batch(task: BatchTask) -> tuple[list[str], list[CleanResult | None]]:
     """Repair and clean each document of a batch (``None`` results when cleaning is off)."""
-    return clean_records(task.records, task.config, _model(task.model))
+    return clean_records(task.records, task.config, _model(task.model), task.repaired)
 
 
 def sketch_batch(task: BatchTask) -> BatchSketch:
     """Clean, normalise and sketch one batch; write its output texts to the spill file."""
     config = task.config
     seconds: Counter[str] = Counter()
-    sketch = sketch_records(task.records, config, _model(task.model), seconds)
+    sketch = sketch_records(task.records, config, _model(task.model), seconds, task.repaired)
     cleaned = sketch.cleaned
     outputs = cleaned if config.output_text == "cleaned" else [r.text for r in task.records]
     # The cleaned texts also serve the text check of borderline pairs (match()).
@@ -135,12 +140,12 @@ class BatchTexts:
 
 
 def _batches(
-    records: Iterable[Record], config: DedupConfig, model: ModelRef = None
+    records: Iterable[Record], config: DedupConfig, model: ModelRef = None, repaired: bool = False
 ) -> Iterator[BatchTask]:
     it = iter(records)
     start = 0
     while chunk := list(islice(it, config.batch_size)):
-        yield BatchTask(start, chunk, config, model)
+        yield BatchTask(start, chunk, config, model, repaired)
         start += len(chunk)
 
 
@@ -164,16 +169,27 @@ def learn_boilerplate(
 
 
 def learn_records(
-    records: Iterable[Record], config: DedupConfig, executor: Executor, quiet: bool
+    records: Iterable[Record],
+    config: DedupConfig,
+    executor: Executor,
+    quiet: bool,
+    repair: list[Record] | None = None,
 ) -> ChromeModel | None:
-    """The learning pass over records (from files, or given in memory)."""
+    """The learning pass over records (from files, or given in memory).
+
+    ``repair``: the list ``records`` iterates, whose texts the pass's repair changed are then
+    replaced by the repaired ones (so the main pass repairs nothing again)."""
     if not (config.clean and config.learn_boilerplate):
         return None
     learner = ChromeLearner(None, config.boilerplate_min_docs, config.boilerplate_fraction)
+    start = 0
     with progress("learn boilerplate", unit="doc", quiet=quiet) as bar:
-        for lines in executor.map(learn_batch, _batches(records, config)):
+        for lines, changed in executor.map(learn_batch, _batches(records, config)):
             learner.add(lines)
             bar.update(len(lines.sources))
+            for i, text in changed if repair is not None else ():
+                repair[start + i] = replace(repair[start + i], text=text)
+            start += len(lines.sources)
     return learner.finish()
 
 
@@ -199,6 +215,7 @@ class RunSetup:
     model: ChromeModel | None
     model_ref: ModelRef
     read: list[Record] | None = None
+    repaired: bool = False  # ``read``'s texts are repaired (the output is the cleaned text)
 
     def records(self, config: DedupConfig, problems: ProblemLog) -> Iterator[Record]:
         if self.read is None:
@@ -232,17 +249,28 @@ def _setup(
     remove_stale(output_root(out_dir))  # scratch folders that older versions' killed runs left
     executor = LocalExecutor(config.workers)
     read = None
+    # The learning pass repairs every text; when the output is the cleaned text (not the text
+    # as read), the main pass takes its repaired texts instead of repairing them again.
+    repaired = config.output_text == "cleaned"
     if config.clean and config.learn_boilerplate:
         # The input fits in memory (that is why this engine runs): read and parse it once, for
         # the learning pass and the main pass both; input problems are reported now.
         read = list(read_records(sources, problems, config))
         timings["read"] = _lap(clock)
         clock = time.perf_counter()
-    model = learn_records(read or [], config, executor, quiet)
+    model = learn_records(read or [], config, executor, quiet, read if repaired else None)
     timings["learn_boilerplate"] = _lap(clock)
     with tempfile.TemporaryDirectory(prefix="tinlap-model-") as folder:
         ref = model_ref(model, executor, Path(folder))
-        yield RunSetup(sources, output_format(config, sources), executor, model, ref, read)
+        yield RunSetup(
+            sources,
+            output_format(config, sources),
+            executor,
+            model,
+            ref,
+            read,
+            repaired and read is not None,
+        )
 
 
 @committed  # outputs staged, then switched in at once; takes overwrite=
@@ -270,7 +298,14 @@ def run_dedup(
     with _setup(inputs, out_dir, config, problems, timings, quiet) as run:
         records = run.records(config, problems)
         matched = sketch_and_match(
-            records, config, run.executor, run.model_ref, timings, quiet, against=against
+            records,
+            config,
+            run.executor,
+            run.model_ref,
+            timings,
+            quiet,
+            against=against,
+            repaired=run.repaired,
         )
         parts, corpus, result = matched.parts, matched.corpus, matched.result
         removed = matched.removed
@@ -327,13 +362,14 @@ def sketch_and_match(
     quiet: bool,
     *,
     against: Path | None = None,
+    repaired: bool = False,
 ) -> Matched:
     """Clean, sketch (``sketch_batch`` on the executor) and ``match`` records, from files or
     from memory: what both the CLI's run and the Python API decide with."""
     clock = time.perf_counter()
     parts: list[BatchSketch] = []
     with progress("read, clean, sketch", unit="doc", quiet=quiet) as bar:
-        for part in executor.map(sketch_batch, _batches(records, config, model)):
+        for part in executor.map(sketch_batch, _batches(records, config, model, repaired)):
             parts.append(part)
             bar.update(len(part.ids))
     seconds: Counter[str] = Counter()
@@ -490,7 +526,7 @@ def run_clean(
     documents = 0
     with _setup(inputs, out_dir, config, problems, timings, quiet) as run:
         clock = time.perf_counter()
-        tasks = _batches(run.records(config, problems), config, run.model_ref)
+        tasks = _batches(run.records(config, problems), config, run.model_ref, run.repaired)
         tmp_lines = out_dir / f".removed_lines.parquet.{os.getpid()}.tmp"
         with (
             KeptCorpus(out_dir, run.out_format, config, problems) as writer,
