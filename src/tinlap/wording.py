@@ -1,0 +1,31 @@
+"""Counts in messages: "1 cluster", "84,132 documents", the same way everywhere.
+
+Every message a person reads (the command line's closing lines and errors, the HTML report)
+says a count through ``count``, so none says "1 clusters" or "84132 documents". English
+nouns only; an irregular plural is passed in (``count(n, "copy", "copies")``). The report's
+script (``apps/assets/report.js``) has the browser-side twin, with the same output.
+
+Imports no tinlap layer, so any layer may use it.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+
+def number(n: int | float) -> str:
+    """``n`` with thousands separators: 84132 → "84,132" (floats keep their decimals)."""
+    return f"{n:,}"
+
+
+def count(n: int | None, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is exactly 1: "1 cluster", "84,132 documents",
+    "0 documents". None (a count a summary lacks) reads "? documents"."""
+    if n is None:
+        return f"? {plural or noun + 's'}"
+    if not isinstance(n, Integral):
+        raise TypeError(f"count() needs an integer, not {n!r}")
+    return f"{number(n)} {noun if n == 1 else (plural or noun + 's')}"
+
+
+__all__ = ["count", "number"]
