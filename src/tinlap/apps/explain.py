@@ -54,7 +54,7 @@ A and B are the two documents as given. Name them copy first: ``tinlap explain R
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,9 +65,9 @@ from tinlap.apps.retrieve import Document
 from tinlap.config import DedupConfig
 from tinlap.core.align import KeyTokens, Side, align_tokens, key_tokens
 from tinlap.core.decide import decide, policy_rank
-from tinlap.core.normalise import TokenBatch
+from tinlap.core.normalise import TokenBatch, matching_key
 from tinlap.core.rules import CopyRule
-from tinlap.core.sentences import Alignment
+from tinlap.core.sentences import Alignment, sentence_texts
 from tinlap.core.sketch import exact_keys, shingle_sets
 from tinlap.core.verify import PairScores, verify
 from tinlap.wording import count, number
@@ -376,14 +376,17 @@ def to_json(x: Explanation) -> dict[str, Any]:
     }
 
 
-def word_diff(old: str, new: str) -> list[tuple[str, str]]:
-    """The edit between two key texts, word by word: runs of ``("equal", words)``,
-    ``("removed", words only in old)`` and ``("added", words only in new)``, in order."""
+def word_diff(old: str, new: str, key: Callable[[str], str] | None = None) -> list[tuple[str, str]]:
+    """The edit between two texts, word by word: runs of ``("equal", words)``, ``("removed",
+    words only in old)`` and ``("added", words only in new)``, in order. ``key``: compare words
+    by it (``matching_key``: case, tone style and punctuation are no edit), show them as written
+    (an equal run shows new's words)."""
     a, b = old.split(), new.split()
+    ka, kb = (a, b) if key is None else ([key(w) for w in a], [key(w) for w in b])
     out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
         if op == "equal":
-            out.append(("equal", " ".join(a[i1:i2])))
+            out.append(("equal", " ".join(b[j1:j2])))
             continue
         if i2 > i1:
             out.append(("removed", " ".join(a[i1:i2])))
@@ -396,6 +399,32 @@ def word_edit(old: str, new: str) -> str:
     """``word_diff`` as text: ``[-removed-]`` and ``{+added+}``."""
     marks = {"equal": ("", ""), "removed": ("[-", "-]"), "added": ("{+", "+}")}
     return " ".join(marks[op][0] + words + marks[op][1] for op, words in word_diff(old, new))
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceView:
+    """One sentence of the copy as people read it: ``text`` as written, and for an edited one
+    ``edit``, the ``word_diff`` from the original's sentence(s) it aligned to (words compared
+    on their matching key)."""
+
+    status: str
+    similarity: float
+    text: str
+    edit: list[tuple[str, str]] | None = None
+
+
+def sentence_views(check: TextCheck, copy: str, original: str) -> list[SentenceView]:
+    """``check``'s sentences in the texts' own spelling: ``copy`` and ``original`` are the two
+    cleaned texts it aligned (the alignment itself compares matching keys)."""
+    xs, ys = sentence_texts(copy), sentence_texts(original)
+    views = []
+    for m in check.alignment.sentences:
+        edit = None
+        if m.status == "edited" and m.y_first >= 0:
+            target = " ".join(ys[m.y_first : m.y_last + 1])
+            edit = word_diff(target, xs[m.index], key=matching_key)
+        views.append(SentenceView(m.status, m.similarity, xs[m.index], edit))
+    return views
 
 
 def _alignment_json(check: TextCheck | None) -> dict[str, Any] | None:
@@ -438,12 +467,21 @@ def _doc_json(doc: Document, side: Side, tokens: int, shingles: int) -> dict[str
     }
 
 
-_PLAIN_MARKS = {"shared": ("[=", "=]"), "only": ("{+", "+}"), "boilerplate": ("[-", "-]")}
+_PLAIN_MARKS = {
+    "shared": ("[=", "=]"),
+    "only": ("{+", "+}"),
+    "boilerplate": ("[-", "-]"),
+    "was": ("[-", "-]"),
+    "now": ("{+", "+}"),
+}
 _STYLES: dict[str, dict[str, Any]] = {
     "shared": {"fg": "green"},
     "only": {"fg": "yellow", "bold": True},
     "boilerplate": {"fg": "red", "dim": True, "strikethrough": True},
+    "was": {"fg": "red", "strikethrough": True},  # an edited sentence: the original's words
+    "now": {"fg": "green", "bold": True},  # ... and the copy's
 }
+_EDIT_MARKS = {"equal": "plain", "removed": "was", "added": "now"}
 
 
 def render(x: Explanation, color: bool) -> str:
@@ -498,11 +536,14 @@ def render(x: Explanation, color: bool) -> str:
             f"text reproduced (exact {al.exact:.0%}, verbatim inside a sentence "
             f"{al.contained:.0%}, lightly edited {al.edited:.0%}); {needs}."
         )
-        for m in al.sentences:
-            if m.status == "edited" and m.target:
-                out.append(f"    ~ {m.similarity:.0%}  {word_edit(m.target, m.key)}")
-            elif m.status == "unmatched":
-                out.append(f"    ✗ {m.key}")
+        docs = (x.a, x.b)
+        views = sentence_views(check, docs[check.copy].cleaned, docs[check.original].cleaned)
+        for v in views:
+            if v.edit is not None:
+                edit = " ".join(mark(_EDIT_MARKS[op], words) for op, words in v.edit)
+                out.append(f"    ~ {v.similarity:.0%}  {edit}")
+            elif v.status == "unmatched":
+                out.append(f"    ✗ {v.text}")
     if x.recorded is not None:
         for which in ("A", "B"):
             out.append(f"  In the dedup output, {which} {_recorded(x.recorded[which.lower()])}.")

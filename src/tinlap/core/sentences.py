@@ -134,9 +134,21 @@ class _Sentences:
     distinct: np.ndarray  # distinct tokens per sentence
 
 
+def _keyed(text: str) -> list[tuple[str, str]]:
+    """(sentence, matching key) of each sentence that has a key: the sentences an alignment
+    numbers (``SentenceMatch.index``, ``y_first``, ``y_last``)."""
+    return [(s, k) for s in split_sentences(text) if (k := matching_key(s))]
+
+
+def sentence_texts(text: str) -> list[str]:
+    """The sentences of ``text`` as written, numbered as an alignment numbers them: for
+    showing a ``SentenceMatch`` to people in the text's own spelling rather than its key."""
+    return [s for s, _ in _keyed(text)]
+
+
 @lru_cache(maxsize=4096)
 def _sentences(text: str) -> _Sentences:
-    keys = tuple(k for k in (matching_key(s) for s in split_sentences(text)) if k)
+    keys = tuple(k for _, k in _keyed(text))
     vocab: dict[str, int] = {}
     rows: list[int] = []
     cols: list[int] = []
@@ -312,5 +324,6 @@ __all__ = [
     "aligned_coverage",
     "coverage",
     "sentence_keys",
+    "sentence_texts",
     "split_sentences",
 ]
