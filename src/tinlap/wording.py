@@ -18,14 +18,20 @@ def number(n: int | float) -> str:
     return f"{n:,}"
 
 
-def count(n: int | None, noun: str, plural: str | None = None) -> str:
-    """``n`` and ``noun``, plural unless ``n`` is exactly 1: "1 cluster", "84,132 documents",
-    "0 documents". None (a count a summary lacks) reads "? documents"."""
+def noun(n: int | None, singular: str, plural: str | None = None) -> str:
+    """The form of the noun that goes with ``n``: singular for exactly 1, else the plural
+    (``singular + "s"`` unless given)."""
+    return singular if n == 1 else (plural or singular + "s")
+
+
+def count(n: int | None, singular: str, plural: str | None = None) -> str:
+    """``n`` and its noun: "1 cluster", "84,132 documents", "0 documents". None (a count a
+    summary lacks) reads "? documents"."""
     if n is None:
-        return f"? {plural or noun + 's'}"
+        return f"? {noun(n, singular, plural)}"
     if not isinstance(n, Integral):
         raise TypeError(f"count() needs an integer, not {n!r}")
-    return f"{number(n)} {noun if n == 1 else (plural or noun + 's')}"
+    return f"{number(n)} {noun(n, singular, plural)}"
 
 
-__all__ = ["count", "number"]
+__all__ = ["count", "noun", "number"]

@@ -32,6 +32,7 @@ from tinlap.engines.progress import set_progress
 from tinlap.io.read import FORMATS, InputError
 from tinlap.io.storage import NotOurs
 from tinlap.records import ProblemLog, StrictInputError
+from tinlap.wording import count, number
 
 _OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
 _DEFAULTS = DedupConfig()
@@ -669,9 +670,18 @@ def explain(
     help="Clusters that get a side-by-side page (all of them in smaller outputs; else the "
     "first ones of every list page).",
 )
+@click.option(
+    "--near",
+    type=click.IntRange(0),
+    default=200,
+    show_default=True,
+    help="Removals listed nearest a threshold, each with a page of its own (0: none).",
+)
 @_workers_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or message on stderr.")
-def report(output_dir: Path, to: Path | None, max_details: int, workers: int, quiet: bool) -> None:
+def report(
+    output_dir: Path, to: Path | None, max_details: int, near: int, workers: int, quiet: bool
+) -> None:
     """Write a static HTML report of the dedup output OUT; open REPORT/index.html from disk.
 
     Totals and what each stage removed, the similarity of verified pairs and the cluster sizes
@@ -691,14 +701,21 @@ def report(output_dir: Path, to: Path | None, max_details: int, workers: int, qu
     target = to if to is not None else output_dir / "report"
     try:
         stats = write_report(
-            output, target, max_details=max_details, workers=workers, quiet=quiet, problems=problems
+            output,
+            target,
+            max_details=max_details,
+            near=near,
+            workers=workers,
+            quiet=quiet,
+            problems=problems,
         )
     except OutputError as err:
         raise click.ClickException(str(err)) from None
     if not quiet:
         report_problems(problems, " (see summary.json)")
         click.echo(
-            f"Report of {stats.clusters} clusters ({stats.details} with their own page) -> "
+            f"Report of {count(stats.clusters, 'cluster')} ({number(stats.details)} with a page "
+            f"of their own; {count(stats.near, 'removal')} nearest a threshold) -> "
             f"{target / 'index.html'}",
             err=True,
         )
