@@ -53,6 +53,7 @@ from tinlap.io.write import (
     write_table_atomic,
 )
 from tinlap.records import ProblemLog, Record, StrictInputError
+from tinlap.wording import count
 
 DEFAULT_MEMORY_LIMIT = 2 * 2**30
 # What a worker process costs before it holds any data: Python, numpy, Arrow, the cleaner and
@@ -274,8 +275,8 @@ class _Driver:
     def _kept(self, stage: str, results: list[dict[str, Any] | None]) -> str:
         done = sum(r is not None for r in results)
         return (
-            f"{done} of its {len(results)} tasks and all earlier stages are kept in "
-            f"{self.storage.url}: run the same command again to resume"
+            f"{done:,} of its {count(len(results), 'task')} and all earlier stages are kept "
+            f"in {self.storage.url}: run the same command again to resume"
         )
 
     def _lost(self, stage: str, results: list[dict[str, Any] | None]) -> RunError:
