@@ -103,9 +103,10 @@ class TextCheck:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    """What dedup does with the pair, and why (not ``core.decide.Decision``, the engines'
-    record of one removal: this one may also say that both stay)."""
+class PairOutcome:
+    """What dedup does with the pair, and why. Not ``core.decide.Decision`` (the engines'
+    record of one removal: this may also say that both stay), nor ``index.store.Verdict``
+    (what one document copies in an index)."""
 
     removed: str | None
     duplicate_of: str | None
@@ -121,7 +122,7 @@ class Explanation:
     tokens_a: int
     tokens_b: int
     scores: Scores
-    decision: Verdict
+    decision: PairOutcome
     side_a: Side
     side_b: Side
     config: DedupConfig
@@ -173,7 +174,9 @@ def explain(
     )
 
 
-def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: DedupConfig) -> Verdict:
+def _decide(
+    a: Document, b: Document, s: Scores, pair: PairScores, config: DedupConfig
+) -> PairOutcome:
     """What dedup does with this pair once verified: ``cluster.decide`` on the pair itself."""
     jt, ct = config.jaccard_threshold, config.containment_threshold
     docs = (a, b)
@@ -183,14 +186,14 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
     name = ("A", "B")
     if not (s.shingles_a and s.shingles_b):
         empty = name[0] if not s.shingles_a else name[1]
-        return Verdict(None, None, None, f"{empty} has no words to match on: both stay.")
+        return PairOutcome(None, None, None, f"{empty} has no words to match on: both stay.")
     if s.exact:
         loser, keeper = docs[second], docs[first]
         why = (
             f"Identical after normalisation (same matching key): {name[second]} is an exact copy "
             f"and goes; {name[first]} stays ({preference})."
         )
-        return Verdict(loser.id, keeper.id, "exact", why)
+        return PairOutcome(loser.id, keeper.id, "exact", why)
     rule = CopyRule.of(config)
     rejected = rule.pair_rejections(
         pair, lambda _: {0: a.cleaned, 1: b.cleaned}, np.array([rank[0] < rank[1]])
@@ -226,7 +229,7 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
         if check is None:  # decided on the scores alone: the sentences, for the reader
             alignment = rule.alignment(docs[d.doc].cleaned, docs[d.original].cleaned)
             check = TextCheck(d.doc, d.original, alignment, config.min_sentence_coverage, False)
-        return Verdict(docs[d.doc].id, docs[d.original].id, d.reason, why, check)
+        return PairOutcome(docs[d.doc].id, docs[d.original].id, d.reason, why, check)
     if rejected:
         x, y = min(rejected)
         share = rule.text_coverage(docs[x].cleaned, docs[y].cleaned)
@@ -247,7 +250,7 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
             f"Jaccard {s.jaccard:.3f} < {jt} and containment {c[0]:.1%} (A in B) / {c[1]:.1%} "
             f"(B in A) < {ct:.0%}: not copies, both stay."
         )
-    return Verdict(None, None, None, why, check)
+    return PairOutcome(None, None, None, why, check)
 
 
 def _preference(first: Document, second: Document, policy: str) -> str:
