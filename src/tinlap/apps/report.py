@@ -73,6 +73,7 @@ from tinlap.apps.progress import progress
 from tinlap.apps.retrieve import DedupOutput, Document, OutputError
 from tinlap.core.clean import Removal
 from tinlap.core.rules import REASONS, CopyRule
+from tinlap.core.sentences import clear_sentence_cache
 from tinlap.io.write import add_to_manifest
 from tinlap.records import ProblemLog
 from tinlap.wording import count, noun, number
@@ -128,8 +129,9 @@ class _Cluster:
 
     @property
     def mask(self) -> int:
-        """Reasons its documents were removed for: 1 exact, 2 near, 4 contained."""
-        return sum(1 << i for i, reason in enumerate(REASONS) if self.reasons[reason])
+        """Reasons its documents were removed for: 1 exact, 2 near, 4 contained (REASONS)."""
+        r = self.reasons
+        return (r["exact"] > 0) | (r["near"] > 0) << 1 | (r["contained"] > 0) << 2
 
     def row(self, detail: bool) -> list[Any]:
         """The cluster's entry in a list page (report.js reads it by position)."""
@@ -232,6 +234,7 @@ class NearThresholds:
         self._checked: list[tuple[float, int, NearDecision]] = []
         self._seq = 0
         self.n_checked = 0  # sentence-checked removals seen
+        self.bound = math.inf  # a removal of this score margin or more cannot enter ``_scored``
 
     def offer(
         self,
@@ -259,6 +262,8 @@ class NearThresholds:
         if take_checked:
             _push(self._checked, d, self._seq, self.rechecks)
         _push(self._scored, d, self._seq, self.shown)
+        if len(self._scored) == self.shown:
+            self.bound = -self._scored[0][0]
 
     @property
     def wanted(self) -> set[str]:
@@ -400,6 +405,7 @@ def _build(
             has_page = (d.number - 1) % PAGE_SIZE < per_page
             page_html = _near_page(rank, d, len(nearest), has_page, texts, output, rule)
             (build / "near" / f"{rank:04d}.html").write_text(page_html, encoding="utf-8")
+            clear_sentence_cache()
 
     meta = {
         "pages": n_pages,
@@ -426,6 +432,7 @@ def _near_thresholds(near: NearThresholds, texts: _TextStore, quiet: bool) -> li
             coverage[d.removed] = (
                 near.rule.text_coverage(removed.cleaned, kept.cleaned) if found else None
             )
+            clear_sentence_cache()
             bar.update(1)
     return near.select(coverage)
 
@@ -458,7 +465,8 @@ def _clusters(
                     current = _Cluster(n, cluster_id)
                 current.add(doc_id, kept, jaccard, containment, reason)
                 ids.add(doc_id, n)
-                if not kept and reason != "exact":
+                # Only a checked removal (counted) or one nearer than the worst kept is offered.
+                if not kept and reason != "exact" and (checked[i] or margins[i] < near.bound):
                     near.offer(
                         doc_id, cluster_id, n, reason, jaccard, containment,
                         margins[i], which[i], checked[i],
@@ -478,19 +486,17 @@ def _write_page(
         f"TINLAP.page({n},{payload});\n", encoding="utf-8"
     )
     if clusters:
+        scores = np.array(
+            [(c.min_jaccard, c.min_containment) for c in clusters], dtype=np.float64
+        )  # None → NaN, written as null
         columns = [
-            [c.size for c in clusters],
-            [c.mask for c in clusters],
-            [_rounded(c.min_jaccard) for c in clusters],
-            [_rounded(c.min_containment) for c in clusters],
+            np.array([c.size for c in clusters], dtype=np.int64),
+            np.array([c.mask for c in clusters], dtype=np.int64),
+            np.round(scores[:, 0], 4),  # four decimals: what the list filters on (it shows 3)
+            np.round(scores[:, 1], 4),
         ]
-        first = clusters[0].number
-        facets.write(b"TINLAP.facets(%d,%s);\n" % (first, orjson.dumps(columns)[1:-1]))
-
-
-def _rounded(score: float | None) -> float | None:
-    """Four decimals: what the list filters on (it shows three)."""
-    return None if score is None else round(score, 4)
+        payload = orjson.dumps(columns, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+        facets.write(b"TINLAP.facets(%d,%s);\n" % (clusters[0].number, payload))
 
 
 class _IdShards:
@@ -561,6 +567,7 @@ def _write_cluster_pages(
             n = current[0]
             page = _cluster_page(current, texts, output, previous, following and following[0])
             (build / "clusters" / f"{n:07d}.html").write_text(page, encoding="utf-8")
+            clear_sentence_cache()  # this cluster's texts are not aligned again
             previous, current = n, following
             bar.update(1)
 
@@ -702,6 +709,7 @@ def _pair_html(
     )
 
 
+_OPENING_WORDS = 10  # words shown of a sentence found unedited (A's full text is beside)
 _STATUS = {
     "exact": "exact",
     "contained": "verbatim",
@@ -745,15 +753,21 @@ def _sentences_html(x: Explanation) -> str:
         if v.edit is not None:
             label += f" {v.similarity:.0%}"
             body = " ".join(_diff_html(op, words) for op, words in v.edit)
-        else:
+        elif v.status == "unmatched":
             body = escape(v.text)
+        else:  # found as it is (or too short to count): its opening, A's text below has it all
+            words = v.text.split()
+            body = escape(" ".join(words[:_OPENING_WORDS])) + (
+                " …" if len(words) > _OPENING_WORDS else ""
+            )
         items.append(
             f'<li class="s {v.status}"><span class="s-badge {v.status}">{label}</span> {body}</li>'
         )
     return (
         f'<details class="sentences" open><summary>{escape(summary)} <span class="note">'
         f"({tally}; compared on their matching keys: case, tone style and punctuation are no "
-        f'edit)</span></summary><ol class="sentences">{"".join(items)}</ol></details>'
+        "edit; sentences found as they are show their opening words only)</span></summary>"
+        f'<ol class="sentences">{"".join(items)}</ol></details>'
     )
 
 
