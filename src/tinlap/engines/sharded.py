@@ -109,9 +109,10 @@ def run_sharded(
     if task_memory < 16 * 2**20:
         least = config.workers * (PROCESS_OVERHEAD + 16 * 2**20) >> 20
         raise RunError(  # not an input problem: exit code 1, not 3
-            f"--memory-limit {limit >> 20} MiB is too small for "
-            f"{config.workers} workers: each needs {PROCESS_OVERHEAD >> 20} MiB for itself plus "
-            f"room for its data (at least {least} MiB in all); raise it or use fewer workers"
+            f"--memory-limit {limit >> 20:,} MiB is too small for "
+            f"{count(config.workers, 'worker')}: each needs {PROCESS_OVERHEAD >> 20} MiB for "
+            f"itself plus room for its data (at least {least:,} MiB in all); raise it or use "
+            "fewer workers"
         )
     _claim(storage, sources, config, task_memory, problems.strict, options)
     executor = make_executor(options.executor, config.workers, options.ray_address)
