@@ -101,6 +101,7 @@ ALIGNMENT_SCHEMA = {
     "contained": float,
     "edited": float,
     "required": float,
+    "decisive": bool,
     "sentences": list,
 }
 SENTENCE_SCHEMA = {
@@ -153,6 +154,10 @@ def test_json_schema(seeds_dir: Path) -> None:
     assert s["jaccard"] == pytest.approx(269 / (307 + 449 - 269))
     assert out["decision"]["removed"] == SEED_SCRAPE and out["decision"]["reason"] == "near"
     assert out["decision"]["duplicate_of"] == SEED_CLEAN
+    # Containment 0.88 ≥ 0.7 decides without the text; the sentences are shown all the same.
+    check(out["alignment"], ALIGNMENT_SCHEMA)
+    assert out["alignment"]["decisive"] is False and out["alignment"]["copy"] == "a"
+    assert out["alignment"]["coverage"] > 0.6
 
 
 # ----------------------------------------------------------------------------- decisions
@@ -180,11 +185,13 @@ def test_decisions(tmp_path: Path) -> None:
     variant = unicodedata.normalize("NFD", base.replace("hòa", "hoà").upper())
     exact = explain(*files(tmp_path, base, variant))
     assert exact["scores"]["exact"] and exact["decision"]["reason"] == "exact"
+    assert exact["alignment"] is None  # identical keys: no sentence to show
 
     unrelated = explain(*files(tmp_path, base, story(3, 120)))
     assert unrelated["decision"]["removed"] is None
     assert unrelated["scores"]["candidate_probability"] < 0.5
     assert "not copies" in unrelated["decision"]["why"]
+    assert unrelated["alignment"] is None  # no removal, no sentence check
 
     empty = explain(*files(tmp_path, base, "…"))
     assert empty["decision"]["removed"] is None and "no words" in empty["decision"]["why"]
@@ -264,6 +271,7 @@ def test_sentence_check_keeps_partial_reuse(tmp_path: Path) -> None:
     # The alignment the decision used: A's sentences, none reproduced even with edits.
     check(out["alignment"], ALIGNMENT_SCHEMA)
     assert out["alignment"]["copy"] == "a" and out["alignment"]["coverage"] < 0.6
+    assert out["alignment"]["decisive"] is True
     assert {m["status"] for m in out["alignment"]["sentences"]} == {"unmatched"}
 
 

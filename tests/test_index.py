@@ -139,7 +139,7 @@ def test_cli_round_trip_matches_dedup(tmp_path: Path) -> None:
     assert code == 0, err
     queried = [json.loads(line) for line in stdout.splitlines()]
     assert all(r["duplicate"] and not r["added"] for r in queried)
-    assert "81 copy indexed ones" in err
+    assert "Checked 81 documents: 81 copies of indexed ones" in err
 
     code, stdout, _ = _invoke("index", "stats", str(idx))
     stats = json.loads(stdout)

@@ -32,6 +32,7 @@ from tinlap.engines.progress import set_progress
 from tinlap.io.read import FORMATS, InputError
 from tinlap.io.storage import NotOurs
 from tinlap.records import ProblemLog, StrictInputError
+from tinlap.wording import count, number
 
 _OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
 _DEFAULTS = DedupConfig()
@@ -81,10 +82,12 @@ def main(log_level: str | None, log_file: Path | None, log_format: str) -> None:
 
     \b
     Start with:
-      tinlap dedup crawl.jsonl.zst --output out/
+      tinlap dedup crawl.jsonl.zst --output out/      # remove the copies
+      tinlap report out/                               # out/report/index.html: audit them
+      tinlap explain REMOVED KEPT --output-dir out/    # why one document went
     then read out/summary.json (counts, problems, settings), out/clusters.parquet (which
     document copies which, with exact scores) and the kept corpus (out/kept.jsonl,
-    out/kept.parquet or out/kept/, in the input's format).
+    out/kept.parquet or out/kept/, in the input's format). Every command has --help.
     """
     set_progress(tqdm_progress)  # the engines report; the command line draws
     handler = configure_logging(log_level, log_file, log_format)
@@ -101,16 +104,24 @@ _input_options = combine(
         default=None,
         help="Force the input format instead of detecting it from each file name.",
     ),
-    click.option("--text-field", default="text", show_default=True, help="Field holding the text."),
+    click.option(
+        "--text-field",
+        default="text",
+        show_default=True,
+        metavar="FIELD",
+        help="Field (or CSV column) holding the text.",
+    ),
     click.option(
         "--id-field",
         default="id",
         show_default=True,
+        metavar="FIELD",
         help="Field holding the document id (missing: FILE:LINE).",
     ),
     click.option(
         "--html-field",
         default=None,
+        metavar="FIELD",
         help="JSONL/Parquet field holding HTML: the text is the page's extracted main text "
         "(needs the html extra: pip install 'tinlap[html]').",
     ),
@@ -126,6 +137,7 @@ _cleaning_options = combine(
     click.option(
         "--source-field",
         default=None,
+        metavar="FIELD",
         help="Field naming each record's site, for learned boilerplate "
         "[default: a url field's host, else a source field, else the .txt folder or input file].",
     ),
@@ -138,6 +150,7 @@ _cleaning_options = combine(
     click.option(
         "--boilerplate-min-docs",
         type=click.IntRange(2),
+        metavar="N",
         default=_DEFAULTS.boilerplate_min_docs,
         show_default=True,
         help="A learned boilerplate line recurs in at least this many pages of its site...",
@@ -145,6 +158,7 @@ _cleaning_options = combine(
     click.option(
         "--boilerplate-fraction",
         type=click.FloatRange(0, 1, min_open=True),
+        metavar="X",
         default=_DEFAULTS.boilerplate_fraction,
         show_default=True,
         help="...and in at least this share of them.",
@@ -163,26 +177,27 @@ _run_options = combine(
         is_flag=True,
         help="Use an output folder holding files tinlap did not write there: replace those "
         "named like tinlap's outputs (kept*, clusters.parquet, summary.json, report...), leave "
-        "the others. Without it such a folder is refused (exit code 4).",
+        "the others. Without it such a folder is refused (exit code 5).",
     ),
     click.option(
         "--output-format",
         type=click.Choice(_OUTPUT_FORMATS),
         default=None,
-        help="Format of the output corpus (default: the first input's format; jsonl for "
-        "html and warc input).",
+        help="Format of the output corpus [default: the first input's format; jsonl for "
+        "html, warc, csv and tsv input].",
     ),
     click.option(
         "-j",
         "--workers",
         type=click.IntRange(1),
+        metavar="N",
         default=os.cpu_count() or 1,
-        show_default="all cores",
-        help="Worker processes for reading, cleaning and sketching.",
+        help="Worker processes for reading, cleaning and sketching [default: all cores].",
     ),
     click.option(
         "--batch-size",
         type=click.IntRange(1),
+        metavar="N",
         default=_DEFAULTS.batch_size,
         show_default=True,
         help="Documents per worker task.",
@@ -193,10 +208,11 @@ _run_options = combine(
     click.option(
         "--max-errors",
         type=click.IntRange(0),
+        metavar="N",
         default=None,
-        show_default="no limit, but fail when no document was read",
         help="Exit with code 4 when more input records than this were skipped (malformed, "
-        "no text field...). The output is written either way.",
+        "no text field...). The output is written either way [default: no limit, but a run "
+        "that read no document fails].",
     ),
     click.option(
         "-q",
@@ -226,7 +242,8 @@ _scale_options = combine(
         default=None,
         metavar="ROOT",
         help="Where the stages keep their files: a folder or an object store URL such as "
-        "s3://bucket/prefix (pip install 'tinlap[s3]') [default: OUTPUT/.tinlap-work]. "
+        "s3://bucket/prefix (pip install 'tinlap[s3]') [default: .tinlap-work in the --output "
+        "folder]. "
         "If a run stops (killed, crashed, full disk), the same command again resumes from the "
         "finished tasks.",
     ),
@@ -241,15 +258,17 @@ _scale_options = combine(
     click.option(
         "--ray-address",
         default=None,
+        metavar="ADDRESS",
         help="A running Ray cluster (auto, or ray://HOST:PORT) [default: start Ray locally]. "
         "With a cluster, --work must be storage every node reaches (e.g. s3://).",
     ),
     click.option(
         "--memory-limit",
         default=None,
-        show_default="2G, or 640M per worker if more",
-        help="Memory for the whole run; each of the --workers tasks gets its share, and shard and "
-        "partition sizes follow from it. Only arrays of one entry per document grow beyond it.",
+        metavar="SIZE",
+        help="Memory for the whole run, such as 4G or 512M; each of the --workers tasks gets "
+        "its share, and shard and partition sizes follow from it. Only arrays of one entry per "
+        "document grow beyond it [default: 2G, or 640M per worker if more].",
     ),
     click.option(
         "--skip-bad-shards",
@@ -295,7 +314,7 @@ def _output_option(what: str) -> Decorator:
     )
 
 
-@main.command(epilog=EXIT_CODES_HELP)
+@main.command(epilog=EXIT_CODES_HELP, short_help="Remove exact, near and contained copies.")
 @_input_options
 @_output_option("clusters.parquet, summary.json and the kept corpus")
 @matching_options
@@ -321,7 +340,15 @@ def _output_option(what: str) -> Decorator:
 @_scale_options
 @config_option
 def dedup(**options: Any) -> None:
-    """Remove exact, near-duplicate and contained copies from INPUT....
+    """Remove exact, near-duplicate and contained copies from the INPUT files.
+
+    \b
+    Examples:
+      tinlap dedup crawl.jsonl.zst -o out/
+      tinlap dedup articles/ -o out/                  # .txt files; id = path in the folder
+      tinlap dedup 'dumps/*.parquet' --text-field content --id-field url -o out/
+      tinlap dedup crawl.jsonl.zst -o out/ --containment 0.6 --keep first
+      tinlap dedup new.jsonl --against idx/ -o out/   # only copies of indexed documents
 
     INPUT is a folder of .txt files (id = path inside the folder), a JSONL file (.jsonl,
     .jsonl.gz, .jsonl.zst), a Parquet file, a CSV or TSV table named directly (a header row;
@@ -329,7 +356,7 @@ def dedup(**options: Any) -> None:
     'tinlap[html]'), WARC/WET files (pip install 'tinlap[warc]'), or a folder or glob of these.
 
     \b
-    Writes to OUTPUT:
+    Writes to the --output folder:
       clusters.parquet  every document in a cluster of two or more: id, cluster_id (the kept
                         document), kept, duplicate_of, jaccard, containment, reason
                         (exact | near | contained)
@@ -337,7 +364,9 @@ def dedup(**options: Any) -> None:
       summary.json      counts, input problems, the configuration, time per stage
 
     Every candidate pair is verified on its exact shingle sets; a document is removed only for
-    a kept document it was verified against (no chains).
+    a kept document it was verified against (no chains). Below --certain-containment a pair
+    is a copy only if the sentence check finds --sentence-coverage of its sentence text in the
+    original. Then `tinlap report OUT` shows the decisions, the doubtful ones first.
 
     \b
     Large corpora: the run is a sequence of stages whose tasks each hold one shard or
@@ -403,43 +432,51 @@ def dedup(**options: Any) -> None:
     if not quiet:
         by_reason = summary["removed_by_reason"]
         click.echo(
-            f"Read {summary['documents_read']} documents: kept {summary['documents_kept']}, "
-            f"removed {summary['documents_removed']} (exact {by_reason['exact']}, near "
-            f"{by_reason['near']}, contained {by_reason['contained']}) in {summary['clusters']} "
-            f"clusters -> {output}",
+            f"Read {count(summary['documents_read'], 'document')}: kept "
+            f"{number(summary['documents_kept'])}, removed {number(summary['documents_removed'])}"
+            f" (exact {number(by_reason['exact'])}, near {number(by_reason['near'])}, contained "
+            f"{number(by_reason['contained'])}) in {count(summary['clusters'], 'cluster')} -> "
+            f"{output}",
             err=True,
         )
         execution = summary.get("execution")
         if execution:
             reused = sum(t["reused"] for t in execution["tasks"].values())
-            shards = execution["shards"]
             kept = "kept" if execution["work_kept"] else "removed"
             click.echo(
-                f"{shards} shard{'s' * (shards != 1)}; temporary files "
+                f"{count(execution['shards'], 'shard')}; temporary files "
                 f"{execution['temporary_disk_bytes'] / 2**20:,.0f} MiB in {execution['storage']} "
-                f"({kept})" + (f"; {reused} tasks reused from an earlier run" if reused else ""),
+                f"({kept})"
+                + (f"; {count(reused, 'task')} reused from an earlier run" if reused else ""),
                 err=True,
             )
     _check_skipped(summary, problems, max_errors, output)
 
 
-@main.command(epilog=EXIT_CODES_HELP)
+@main.command(epilog=EXIT_CODES_HELP, short_help="Remove boilerplate lines only (no dedup).")
 @_input_options
 @_output_option("the cleaned corpus, removed_lines.parquet and summary.json")
 @_cleaning_options
 @_run_options
 @config_option
 def clean(**options: Any) -> None:
-    """Remove boilerplate lines from every document of INPUT... (no deduplication).
-
-    Two passes: the first learns each site's recurring lines (menus, house bylines, footers:
-    lines on many of one site's pages), the second applies them together with the built-in
-    single-document rules (block headers such as "Tin liên quan" and the list after them,
-    "[Video]" tag lines, captions and credits, footers, share counters, markup debris). The
-    title line is kept unless it is itself site chrome; no document is ever emptied.
+    """Remove boilerplate lines from every document of the INPUT files (no deduplication).
 
     \b
-    Writes to OUTPUT:
+    Examples:
+      tinlap clean crawl.jsonl.zst -o cleaned/
+      tinlap clean crawl.jsonl.zst -o cleaned/ --source-field site   # sites named by a field
+      tinlap clean one-site/ -o cleaned/ --no-learn                  # built-in rules only
+
+    INPUT is what `tinlap dedup` reads. Two passes: the first learns each site's recurring
+    lines (menus, house bylines, footers: lines on many of one site's pages), the second
+    applies them together with the built-in single-document rules (block headers such as "Tin
+    liên quan" and the list after them, "[Video]" tag lines, captions and credits, footers,
+    share counters, markup debris). The title line is kept unless it is itself site chrome;
+    no document is ever emptied.
+
+    \b
+    Writes to the --output folder:
       kept.jsonl / kept.parquet / kept/   every document, cleaned, in the input's format
       removed_lines.parquet  id, line (1-based), text, rule of every removed line
       summary.json           lines removed per rule, what was learned, input problems, settings
@@ -449,10 +486,10 @@ def clean(**options: Any) -> None:
     summary, problems, output, quiet, max_errors = _run(run_clean, options)
     report_problems(problems, " (see problems.jsonl)", errors_only=quiet)
     if not quiet:
+        by_rule = ", ".join(f"{k} {number(v)}" for k, v in summary["lines_removed_by_rule"].items())
         click.echo(
-            f"Cleaned {summary['documents_read']} documents: removed {summary['lines_removed']} "
-            f"lines ({', '.join(f'{k} {v}' for k, v in summary['lines_removed_by_rule'].items())})"
-            f" -> {output}",
+            f"Cleaned {count(summary['documents_read'], 'document')}: removed "
+            f"{count(summary['lines_removed'], 'line')} ({by_rule}) -> {output}",
             err=True,
         )
     _check_skipped(summary, problems, max_errors, output)
@@ -471,11 +508,14 @@ def _check_skipped(
     skipped, read = problems.n_errors, summary["documents_read"]
     if max_errors is not None and skipped > max_errors:
         raise RecordsSkipped(
-            f"{skipped:,} input records skipped, more than --max-errors {max_errors:,} "
-            f"(read {read:,} documents; output in {output}, every problem in problems.jsonl)"
+            f"{count(skipped, 'input record')} skipped, more than --max-errors "
+            f"{number(max_errors)} (read {count(read, 'document')}; output in {output}, every "
+            "problem in problems.jsonl)"
         )
     if read == 0:
-        why = f"{skipped:,} input records skipped" if skipped else "the input holds no records"
+        why = (
+            f"{count(skipped, 'input record')} skipped" if skipped else "the input holds no records"
+        )
         raise RecordsSkipped(f"no document was read: {why} (see {output}/problems.jsonl)")
 
 
@@ -542,12 +582,13 @@ _workers_option = click.option(
     "--workers",
     type=click.IntRange(1),
     default=os.cpu_count() or 1,
-    show_default="all cores",
-    help="Worker processes when the inputs must be read again (learned boilerplate).",
+    metavar="N",
+    help="Worker processes when the inputs must be read again (learned boilerplate) "
+    "[default: all cores].",
 )
 
 
-@main.command()
+@main.command(short_help="Why two documents are, or are not, copies.")
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
 @click.option(
@@ -566,6 +607,7 @@ _workers_option = click.option(
     "--jaccard",
     "jaccard_threshold",
     type=click.FloatRange(0, 1, min_open=True),
+    metavar="X",
     default=None,
     help=f"Near-duplicate threshold [default: the output's, else {_DEFAULTS.jaccard_threshold}].",
 )
@@ -573,6 +615,7 @@ _workers_option = click.option(
     "--containment",
     "containment_threshold",
     type=click.FloatRange(0, 1, min_open=True),
+    metavar="X",
     default=None,
     help=f"Containment threshold [default: the output's, else {_DEFAULTS.containment_threshold}].",
 )
@@ -595,16 +638,27 @@ def explain(
 ) -> None:
     """Why A and B are, or are not, copies: scores, decision, the two texts aligned.
 
+    \b
+    Examples:
+      tinlap explain REMOVED KEPT --output-dir out/   # ids from out/clusters.parquet
+      tinlap explain copy.txt original.txt
+      tinlap explain copy.txt original.txt --containment 0.6 --json
+
     A and B are text files (cleaned with the built-in rules), or, with --output-dir OUT, two
     document ids of a dedup output: its inputs are read again (summary.json lists them) and
-    cleaned with its settings, so the scores are those in OUT/clusters.parquet. Try other
-    --jaccard / --containment / --keep values to see what they would change.
+    cleaned with its settings, so the scores are those in OUT/clusters.parquet. Name the copy
+    first, as the HTML report does: A = the removed copy, B = its kept original (the
+    decision is the same either way). Try other --jaccard / --containment / --keep values to
+    see what they would change.
 
     \b
     Marks in each text (colours on a terminal; the brackets when piped):
       [=...=]  shared with the other text (green)
       {+...+}  only in this text (yellow)
       [-...-]  line removed as boilerplate, with the rule that removed it (red, struck)
+    For every removal but an exact copy, the copy's sentences follow as the sentence check
+    aligns them (the decision rests on it below --certain-containment): ~ an edited sentence,
+    [-the original's words-] {+the copy's+}; ✗ a sentence not found in the other text.
     """
     from dataclasses import replace
 
@@ -651,7 +705,7 @@ def explain(
         click.echo(render(result, use_color), color=use_color)
 
 
-@main.command()
+@main.command(short_help="Write an HTML report of a dedup output, for auditing it.")
 @click.argument(
     "output_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
@@ -664,21 +718,45 @@ def explain(
 @click.option(
     "--max-details",
     type=click.IntRange(0),
+    metavar="N",
     default=10_000,
+    help="Clusters that get a page of their own (all of them in smaller outputs; else the "
+    "first ones of every list page) [default: 10,000].",
+)
+@click.option(
+    "--near",
+    type=click.IntRange(0),
+    metavar="N",
+    default=200,
     show_default=True,
-    help="Clusters that get a side-by-side page (all of them in smaller outputs; else the "
-    "first ones of every list page).",
+    help="Removals listed nearest a threshold, each with a page of its own (0: none).",
 )
 @_workers_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or message on stderr.")
-def report(output_dir: Path, to: Path | None, max_details: int, workers: int, quiet: bool) -> None:
-    """Write a static HTML report of the dedup output OUT; open REPORT/index.html from disk.
+def report(
+    output_dir: Path, to: Path | None, max_details: int, near: int, workers: int, quiet: bool
+) -> None:
+    """Write a static HTML report of the dedup output OUT, for auditing its decisions.
 
-    Totals and what each stage removed, the similarity of verified pairs and the cluster sizes
-    plotted against the thresholds, a searchable, paginated list of all clusters, and for
-    clusters with a page of their own the kept document beside each removed one: shared
-    passages highlighted, boilerplate struck out. One folder, no server, nothing from the
-    network. Texts come from reading OUT's inputs again (summary.json lists them).
+    \b
+    Examples:
+      tinlap report out/                     # then open out/report/index.html
+      tinlap report out/ --to /tmp/audit --near 500 --max-details 2000
+
+    \b
+    The report holds:
+      - totals, what each stage removed, the scores of verified pairs and the cluster sizes
+        plotted against the thresholds;
+      - the removals nearest a threshold (Jaccard, containment, certain containment, sentence
+        coverage), nearest first, each with a page of its own;
+      - every cluster in a list that searches ids, sorts by size or lowest score (click a
+        column) and filters by reason, size and score ranges;
+      - cluster pages: each removed copy (A) beside its kept original (B), as `tinlap explain
+        A B` names them, shared passages highlighted, boilerplate struck out, and A's
+        sentences as the sentence check aligns them: exact, edited (the edit shown) or
+        unmatched.
+    One folder, no server, nothing from the network. Texts come from reading OUT's inputs
+    again (summary.json lists them).
     """
     from tinlap.apps.report import write_report
     from tinlap.apps.retrieve import DedupOutput, OutputError
@@ -691,14 +769,21 @@ def report(output_dir: Path, to: Path | None, max_details: int, workers: int, qu
     target = to if to is not None else output_dir / "report"
     try:
         stats = write_report(
-            output, target, max_details=max_details, workers=workers, quiet=quiet, problems=problems
+            output,
+            target,
+            max_details=max_details,
+            near=near,
+            workers=workers,
+            quiet=quiet,
+            problems=problems,
         )
     except OutputError as err:
         raise click.ClickException(str(err)) from None
     if not quiet:
         report_problems(problems, " (see summary.json)")
         click.echo(
-            f"Report of {stats.clusters} clusters ({stats.details} with their own page) -> "
+            f"Report of {count(stats.clusters, 'cluster')} ({number(stats.details)} with a page "
+            f"of their own; {count(stats.near, 'removal')} nearest a threshold) -> "
             f"{target / 'index.html'}",
             err=True,
         )

@@ -19,6 +19,7 @@ import click
 from tinlap.apps.cli_options import combine, matching_options, report_problems
 from tinlap.config import DedupConfig
 from tinlap.io.read import FORMATS
+from tinlap.wording import count, number
 
 _DEFAULTS = DedupConfig()
 
@@ -34,14 +35,26 @@ _input_options = combine(
         default=None,
         help="Force the input format instead of detecting it from each file name.",
     ),
-    click.option("--text-field", default="text", show_default=True),
-    click.option("--id-field", default="id", show_default=True),
+    click.option(
+        "--text-field",
+        default="text",
+        show_default=True,
+        metavar="FIELD",
+        help="Field (or CSV column) holding the text.",
+    ),
+    click.option(
+        "--id-field",
+        default="id",
+        show_default=True,
+        metavar="FIELD",
+        help="Field holding the document id (missing: FILE:LINE).",
+    ),
     click.option(
         "--report",
         type=click.File("w", encoding="utf-8"),
         default="-",
-        show_default="stdout",
-        help="Where the JSONL report goes: one line per document.",
+        metavar="FILE",
+        help="Where the JSONL report goes: one line per document [default: stdout].",
     ),
     click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
 )
@@ -75,7 +88,7 @@ def _write(report: IO[str], verdict: Any) -> None:
     report.write(json.dumps(verdict.to_dict(), ensure_ascii=False) + "\n")
 
 
-@click.group("index")
+@click.group("index", short_help="An index of documents seen, to check new ones against.")
 def index() -> None:
     """Keep an index of documents seen so far and check new ones against it.
 
@@ -93,19 +106,26 @@ def index() -> None:
     """
 
 
-@index.command("create")
+@index.command("create", short_help="Create an empty index with frozen settings.")
 @_dir_argument
 @matching_options
 @click.option(
     "--max-bucket",
     type=click.IntRange(1),
+    metavar="N",
     default=_DEFAULTS.max_bucket,
     show_default=True,
     help="Candidates taken from one LSH bucket (the earliest documents), against hot buckets.",
 )
 @click.option("--no-clean", is_flag=True, help="Match on the whole text, boilerplate included.")
 def create(directory: Path, no_clean: bool, **settings: Any) -> None:
-    """Create an empty index in DIRECTORY, its matching settings frozen for good."""
+    """Create an empty index in DIRECTORY, its matching settings frozen for good.
+
+    \b
+    Examples:
+      tinlap index create idx/
+      tinlap index create idx/ --containment 0.6 --jaccard 0.7
+    """
     from tinlap.index.store import Index, IndexSettings
 
     try:
@@ -117,7 +137,7 @@ def create(directory: Path, no_clean: bool, **settings: Any) -> None:
     click.echo(f"Created index {directory} ({json.dumps(index_settings.to_dict())})", err=True)
 
 
-@index.command("add")
+@index.command("add", short_help="Add documents, reporting what each copies.")
 @_dir_argument
 @_input_options
 @click.option(
@@ -128,12 +148,18 @@ def create(directory: Path, no_clean: bool, **settings: Any) -> None:
 @click.option(
     "--wait",
     type=click.FloatRange(0),
+    metavar="SECONDS",
     default=30.0,
     show_default=True,
     help="Seconds to wait while another process is adding.",
 )
 def add(directory: Path, inputs: tuple[str, ...], **options: Any) -> None:
-    """Add the documents of INPUT... to the index, reporting for each what it copies.
+    """Add the documents of the INPUT files to the index, reporting for each what it copies.
+
+    \b
+    Examples:
+      tinlap index add idx/ crawl-monday.jsonl > monday.jsonl
+      tinlap index add idx/ crawl-tuesday.jsonl --only-new --report tuesday.jsonl
 
     Each document is compared with the index and with the earlier documents of this add, in
     input order, as if added one at a time. The whole add is one transaction: interrupted or
@@ -157,20 +183,29 @@ def add(directory: Path, inputs: tuple[str, ...], **options: Any) -> None:
     if not options["quiet"]:
         report_problems(problems)
         click.echo(
-            f"Read {counts['documents']} documents: added {counts['added']}; copies of indexed "
-            f"documents {counts['indexed']}, of earlier ones in this add {counts['batch']}"
-            + (f"; {counts['errors']} not added (id already indexed)" if counts["errors"] else ""),
+            f"Read {count(counts['documents'], 'document')}: added {number(counts['added'])}; "
+            f"copies of indexed documents {number(counts['indexed'])}, of earlier ones in this "
+            f"add {number(counts['batch'])}"
+            + (
+                f"; {number(counts['errors'])} not added (id already indexed)"
+                if counts["errors"]
+                else ""
+            ),
             err=True,
         )
 
 
-@index.command("query")
+@index.command("query", short_help="Report what each document copies (read-only).")
 @_dir_argument
 @_input_options
 def query(directory: Path, inputs: tuple[str, ...], **options: Any) -> None:
-    """Report, for each document of INPUT..., which indexed documents it copies (read-only).
+    """Report, for each document of the INPUT files, which indexed documents it copies.
 
-    Documents are compared with the index only, not with each other.
+    \b
+    Example:
+      tinlap index query idx/ incoming.jsonl > verdicts.jsonl
+
+    Read-only. Documents are compared with the index only, not with each other.
     """
     from itertools import islice
 
@@ -188,10 +223,14 @@ def query(directory: Path, inputs: tuple[str, ...], **options: Any) -> None:
                 documents += len(batch)
     if not options["quiet"]:
         report_problems(problems)
-        click.echo(f"Checked {documents} documents: {duplicates} copy indexed ones", err=True)
+        click.echo(
+            f"Checked {count(documents, 'document')}: "
+            f"{count(duplicates, 'copy', 'copies')} of indexed ones",
+            err=True,
+        )
 
 
-@index.command("stats")
+@index.command("stats", short_help="Print counts, size and settings as JSON.")
 @_dir_argument
 def stats(directory: Path) -> None:
     """Print the index's counts, size on disk and frozen settings as JSON."""
@@ -201,10 +240,23 @@ def stats(directory: Path) -> None:
         click.echo(json.dumps(idx.stats(), indent=2))
 
 
-@click.command("serve")
+@click.command("serve", short_help="Serve an index over HTTP.")
 @_dir_argument
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="ADDRESS",
+    help="Address to listen on (0.0.0.0: all).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    metavar="PORT",
+    default=8000,
+    show_default=True,
+    help="TCP port to listen on.",
+)
 @click.option(
     "--token-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -214,11 +266,19 @@ def stats(directory: Path) -> None:
 @click.option(
     "--max-body-bytes",
     type=click.IntRange(1),
+    metavar="N",
     default=1 << 20,
-    show_default=True,
-    help="Larger requests get 413.",
+    help="Larger requests get 413 [default: 1,048,576 (1 MiB)].",
 )
-@click.option("-w", "--workers", type=click.IntRange(1), default=1, show_default=True)
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(1),
+    metavar="N",
+    default=1,
+    show_default=True,
+    help="Server processes, for more cores (/add waits for the index's write lock).",
+)
 def serve(
     directory: Path,
     host: str,
@@ -229,6 +289,9 @@ def serve(
 ) -> None:
     """Serve the index in DIRECTORY over HTTP (needs: pip install 'tinlap[serve]').
 
+    \b
+    Example:
+      TINLAP_TOKEN=$(cat token) tinlap serve idx/ --port 8080
     \b
       POST /check           {"text": ...}               -> duplicate?, of which, scores
       POST /add             {"id": ..., "text": ..., "only_new": false}

@@ -14,6 +14,7 @@ import click
 
 from tinlap.config import DedupConfig
 from tinlap.records import ProblemLog
+from tinlap.wording import count
 
 _DEFAULTS = DedupConfig()
 SHOWN_PROBLEMS = 20
@@ -36,6 +37,7 @@ matching_options = combine(
         "--containment",
         "containment_threshold",
         type=click.FloatRange(0, 1, min_open=True),
+        metavar="X",
         default=_DEFAULTS.containment_threshold,
         show_default=True,
         help="A document is a copy when at least this share of its shingles is inside the other "
@@ -45,6 +47,7 @@ matching_options = combine(
         "--jaccard",
         "jaccard_threshold",
         type=click.FloatRange(0, 1, min_open=True),
+        metavar="X",
         default=_DEFAULTS.jaccard_threshold,
         show_default=True,
         help="Documents this similar (Jaccard) or more are near-duplicates of each other.",
@@ -52,6 +55,7 @@ matching_options = combine(
     click.option(
         "--certain-containment",
         type=click.FloatRange(0, 1),
+        metavar="X",
         default=_DEFAULTS.certain_containment,
         show_default=True,
         help="Below this containment a qualifying pair must also pass the sentence check "
@@ -61,6 +65,7 @@ matching_options = combine(
         "--sentence-coverage",
         "min_sentence_coverage",
         type=click.FloatRange(0, 1, min_open=True),
+        metavar="X",
         default=_DEFAULTS.min_sentence_coverage,
         show_default=True,
         help="Sentence check: share of the copy's sentence text the original must reproduce.",
@@ -68,6 +73,7 @@ matching_options = combine(
     click.option(
         "--shingle-size",
         type=click.IntRange(1, 64),
+        metavar="N",
         default=_DEFAULTS.shingle_size,
         show_default=True,
         help="Words (syllables) per shingle.",
@@ -75,6 +81,7 @@ matching_options = combine(
     click.option(
         "--num-perm",
         type=int,
+        metavar="N",
         default=_DEFAULTS.num_perm,
         show_default=True,
         help="MinHash values per document (a power of two).",
@@ -82,6 +89,7 @@ matching_options = combine(
     click.option(
         "--bands",
         type=click.IntRange(1),
+        metavar="N",
         default=_DEFAULTS.bands,
         show_default=True,
         help="LSH bands. More, shorter bands find copies at lower similarity.",
@@ -89,6 +97,7 @@ matching_options = combine(
     click.option(
         "--rows",
         type=click.IntRange(1),
+        metavar="N",
         default=_DEFAULTS.rows,
         show_default=True,
         help="MinHash values per LSH band.",
@@ -106,8 +115,8 @@ def report_problems(problems: ProblemLog, more: str = "", *, errors_only: bool =
     total = problems.n_errors + (0 if errors_only else problems.n_warnings)
     hidden = total - min(len(shown), SHOWN_PROBLEMS)
     if hidden > 0:
-        what = "input errors" if errors_only else "input problems"
-        click.echo(f"tinlap: ... and {hidden} more {what}{more}", err=True)
+        what = "more input error" if errors_only else "more input problem"
+        click.echo(f"tinlap: ... and {count(hidden, what)}{more}", err=True)
 
 
 log_options = combine(

@@ -23,6 +23,7 @@ JSON (``tinlap explain --json``; ``to_json``), schema ``tinlap.apps.explain/1``:
     }
     ALIGNMENT = {"copy": "a" | "b", "original": "a" | "b", "coverage": float,
                  "exact": float, "contained": float, "edited": float, "required": float,
+                 "decisive": bool,
                  "sentences": [{"index": int, "status": "exact" | "contained" | "edited" |
                                 "unmatched" | "short", "text": str, "similarity": float,
                                 "target": str | null, "edit": str | null}, ...]}
@@ -38,13 +39,22 @@ text, and those only in this one. ``boilerplate`` lists the input lines cleaning
 (1-based line numbers of the input text, as ``removed_lines.parquet`` gives them).
 ``candidate_probability`` is the chance that LSH proposes a pair of this Jaccard in a corpus
 run, 1 − (1 − J^rows)^bands. ``recorded`` (ids of a dedup output only) holds the two ids' rows
-of ``clusters.parquet``; null for a document in no cluster.
+of ``clusters.parquet``; null for a document in no cluster. ``alignment`` is how the copy's
+sentences are found in the original (``CopyRule.alignment``): for every removal but an exact
+one, and for a pair the sentence check kept apart; ``decisive`` says whether the decision
+rested on it (containment below ``certain_containment``) or the scores alone decided. Null
+when both stay without a sentence check. ``text`` of a sentence is its matching key (lower
+case, punctuation out), as compared; ``edit`` marks ``[-target's words-]`` and
+``{+copy's words+}``.
+
+A and B are the two documents as given. Name them copy first: ``tinlap explain REMOVED KEPT``
+(A = the removed copy, B = its kept original), as the HTML report does.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,11 +65,12 @@ from tinlap.apps.retrieve import Document
 from tinlap.config import DedupConfig
 from tinlap.core.align import KeyTokens, Side, align_tokens, key_tokens
 from tinlap.core.decide import decide, policy_rank
-from tinlap.core.normalise import TokenBatch
+from tinlap.core.normalise import TokenBatch, matching_key
 from tinlap.core.rules import CopyRule
-from tinlap.core.sentences import Alignment
+from tinlap.core.sentences import Alignment, sentence_texts
 from tinlap.core.sketch import exact_keys, shingle_sets
 from tinlap.core.verify import PairScores, verify
+from tinlap.wording import count, number
 
 SCHEMA = "tinlap.apps.explain/1"
 
@@ -77,17 +88,26 @@ class Scores:
 
 @dataclass(frozen=True, slots=True)
 class TextCheck:
-    """The sentence alignment the decision used (grey-zone pairs only): document ``copy``
-    (0 = A, 1 = B) against ``original``."""
+    """How document ``copy``'s sentences (0 = A, 1 = B) are found in ``original``.
+
+    ``decisive``: the decision rested on it (a grey-zone pair, below ``certain_containment``).
+    Otherwise the scores alone removed ``copy`` and the alignment is the evidence for a reader
+    (every removal but an exact one shows it), not a step of the decision.
+    """
 
     copy: int
     original: int
     alignment: Alignment
     required: float
+    decisive: bool = True
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class PairOutcome:
+    """What dedup does with the pair, and why. Not ``core.decide.Decision`` (the engines'
+    record of one removal: this may also say that both stay), nor ``index.store.Verdict``
+    (what one document copies in an index)."""
+
     removed: str | None
     duplicate_of: str | None
     reason: str | None
@@ -102,7 +122,7 @@ class Explanation:
     tokens_a: int
     tokens_b: int
     scores: Scores
-    decision: Decision
+    decision: PairOutcome
     side_a: Side
     side_b: Side
     config: DedupConfig
@@ -154,7 +174,9 @@ def explain(
     )
 
 
-def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: DedupConfig) -> Decision:
+def _decide(
+    a: Document, b: Document, s: Scores, pair: PairScores, config: DedupConfig
+) -> PairOutcome:
     """What dedup does with this pair once verified: ``cluster.decide`` on the pair itself."""
     jt, ct = config.jaccard_threshold, config.containment_threshold
     docs = (a, b)
@@ -164,14 +186,14 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
     name = ("A", "B")
     if not (s.shingles_a and s.shingles_b):
         empty = name[0] if not s.shingles_a else name[1]
-        return Decision(None, None, None, f"{empty} has no words to match on: both stay.")
+        return PairOutcome(None, None, None, f"{empty} has no words to match on: both stay.")
     if s.exact:
         loser, keeper = docs[second], docs[first]
         why = (
             f"Identical after normalisation (same matching key): {name[second]} is an exact copy "
             f"and goes; {name[first]} stays ({preference})."
         )
-        return Decision(loser.id, keeper.id, "exact", why)
+        return PairOutcome(loser.id, keeper.id, "exact", why)
     rule = CopyRule.of(config)
     rejected = rule.pair_rejections(
         pair, lambda _: {0: a.cleaned, 1: b.cleaned}, np.array([rank[0] < rank[1]])
@@ -204,7 +226,10 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
                 f"{name[d.original]}, exactly or lightly edited (≥ "
                 f"{config.min_sentence_coverage:.0%})."
             )
-        return Decision(docs[d.doc].id, docs[d.original].id, d.reason, why, check)
+        if check is None:  # decided on the scores alone: the sentences, for the reader
+            alignment = rule.alignment(docs[d.doc].cleaned, docs[d.original].cleaned)
+            check = TextCheck(d.doc, d.original, alignment, config.min_sentence_coverage, False)
+        return PairOutcome(docs[d.doc].id, docs[d.original].id, d.reason, why, check)
     if rejected:
         x, y = min(rejected)
         share = rule.text_coverage(docs[x].cleaned, docs[y].cleaned)
@@ -225,14 +250,15 @@ def _decide(a: Document, b: Document, s: Scores, pair: PairScores, config: Dedup
             f"Jaccard {s.jaccard:.3f} < {jt} and containment {c[0]:.1%} (A in B) / {c[1]:.1%} "
             f"(B in A) < {ct:.0%}: not copies, both stay."
         )
-    return Decision(None, None, None, why, check)
+    return PairOutcome(None, None, None, why, check)
 
 
 def _preference(first: Document, second: Document, policy: str) -> str:
     if policy == "longest":
         if len(first.cleaned) == len(second.cleaned):
             return "keep longest: equal length, smaller id"
-        return f"keep longest: {len(first.cleaned):,} vs {len(second.cleaned):,} characters"
+        longer, shorter = number(len(first.cleaned)), count(len(second.cleaned), "character")
+        return f"keep longest: {longer} vs {shorter}"
     if policy == "first":
         return "keep first: earlier in the input"
     return "keep id: smaller id"
@@ -353,19 +379,55 @@ def to_json(x: Explanation) -> dict[str, Any]:
     }
 
 
-def word_edit(old: str, new: str) -> str:
-    """The edit between two key texts, word by word: ``[-removed-]`` and ``{+added+}``."""
+def word_diff(old: str, new: str, key: Callable[[str], str] | None = None) -> list[tuple[str, str]]:
+    """The edit between two texts, word by word: runs of ``("equal", words)``, ``("removed",
+    words only in old)`` and ``("added", words only in new)``, in order. ``key``: compare words
+    by it (``matching_key``: case, tone style and punctuation are no edit), show them as written
+    (an equal run shows new's words)."""
     a, b = old.split(), new.split()
+    ka, kb = (a, b) if key is None else ([key(w) for w in a], [key(w) for w in b])
     out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
         if op == "equal":
-            out.append(" ".join(a[i1:i2]))
+            out.append(("equal", " ".join(b[j1:j2])))
             continue
         if i2 > i1:
-            out.append("[-" + " ".join(a[i1:i2]) + "-]")
+            out.append(("removed", " ".join(a[i1:i2])))
         if j2 > j1:
-            out.append("{+" + " ".join(b[j1:j2]) + "+}")
-    return " ".join(out)
+            out.append(("added", " ".join(b[j1:j2])))
+    return out
+
+
+def word_edit(old: str, new: str) -> str:
+    """``word_diff`` as text: ``[-removed-]`` and ``{+added+}``."""
+    marks = {"equal": ("", ""), "removed": ("[-", "-]"), "added": ("{+", "+}")}
+    return " ".join(marks[op][0] + words + marks[op][1] for op, words in word_diff(old, new))
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceView:
+    """One sentence of the copy as people read it: ``text`` as written, and for an edited one
+    ``edit``, the ``word_diff`` from the original's sentence(s) it aligned to (words compared
+    on their matching key)."""
+
+    status: str
+    similarity: float
+    text: str
+    edit: list[tuple[str, str]] | None = None
+
+
+def sentence_views(check: TextCheck, copy: str, original: str) -> list[SentenceView]:
+    """``check``'s sentences in the texts' own spelling: ``copy`` and ``original`` are the two
+    cleaned texts it aligned (the alignment itself compares matching keys)."""
+    xs, ys = sentence_texts(copy), sentence_texts(original)
+    views = []
+    for m in check.alignment.sentences:
+        edit = None
+        if m.status == "edited" and m.y_first >= 0:
+            target = " ".join(ys[m.y_first : m.y_last + 1])
+            edit = word_diff(target, xs[m.index], key=matching_key)
+        views.append(SentenceView(m.status, m.similarity, xs[m.index], edit))
+    return views
 
 
 def _alignment_json(check: TextCheck | None) -> dict[str, Any] | None:
@@ -380,6 +442,7 @@ def _alignment_json(check: TextCheck | None) -> dict[str, Any] | None:
         "contained": al.contained,
         "edited": al.edited,
         "required": check.required,
+        "decisive": check.decisive,
         "sentences": [
             {
                 "index": m.index,
@@ -407,12 +470,21 @@ def _doc_json(doc: Document, side: Side, tokens: int, shingles: int) -> dict[str
     }
 
 
-_PLAIN_MARKS = {"shared": ("[=", "=]"), "only": ("{+", "+}"), "boilerplate": ("[-", "-]")}
+_PLAIN_MARKS = {
+    "shared": ("[=", "=]"),
+    "only": ("{+", "+}"),
+    "boilerplate": ("[-", "-]"),
+    "was": ("[-", "-]"),
+    "now": ("{+", "+}"),
+}
 _STYLES: dict[str, dict[str, Any]] = {
     "shared": {"fg": "green"},
     "only": {"fg": "yellow", "bold": True},
     "boilerplate": {"fg": "red", "dim": True, "strikethrough": True},
+    "was": {"fg": "red", "strikethrough": True},  # an edited sentence: the original's words
+    "now": {"fg": "green", "bold": True},  # ... and the copy's
 }
+_EDIT_MARKS = {"equal": "plain", "removed": "was", "added": "now"}
 
 
 def render(x: Explanation, color: bool) -> str:
@@ -432,17 +504,17 @@ def render(x: Explanation, color: bool) -> str:
         return click.style(text, bold=True) if color else text
 
     out = [
-        f"A  {x.a.id}  ({x.a.where}; {len(x.a.cleaned):,} characters, "
-        f"{len(x.a.removed)} boilerplate lines)",
-        f"B  {x.b.id}  ({x.b.where}; {len(x.b.cleaned):,} characters, "
-        f"{len(x.b.removed)} boilerplate lines)",
+        f"A  {x.a.id}  ({x.a.where}; {count(len(x.a.cleaned), 'character')}, "
+        f"{count(len(x.a.removed), 'boilerplate line')})",
+        f"B  {x.b.id}  ({x.b.where}; {count(len(x.b.cleaned), 'character')}, "
+        f"{count(len(x.b.removed), 'boilerplate line')})",
         "",
         f"  Jaccard              {s.jaccard:.3f}   near-duplicates at ≥ {c.jaccard_threshold}",
         f"  containment A in B   {s.containment_a_in_b:.3f}   contained at ≥ "
         f"{c.containment_threshold}",
         f"  containment B in A   {s.containment_b_in_a:.3f}",
-        f"  shared shingles      {s.shared_shingles:,} of {s.shingles_a:,} (A) and "
-        f"{s.shingles_b:,} (B), word {c.shingle_size}-grams",
+        f"  shared shingles      {number(s.shared_shingles)} of {number(s.shingles_a)} (A) and "
+        f"{number(s.shingles_b)} (B), word {c.shingle_size}-grams",
         f"  LSH would propose it with probability "
         f"{candidate_probability(s.jaccard, c.bands, c.rows):.3f} ({c.bands} × {c.rows})",
         "",
@@ -456,17 +528,25 @@ def render(x: Explanation, color: bool) -> str:
     check = d.text_check
     if check is not None:
         al, names = check.alignment, "AB"
-        out.append(
-            f"  Text check ({names[check.copy]} in {names[check.original]}): "
-            f"{al.coverage:.0%} of {names[check.copy]}'s sentence text reproduced "
-            f"(exact {al.exact:.0%}, verbatim inside a sentence {al.contained:.0%}, "
-            f"lightly edited {al.edited:.0%}); a copy needs {check.required:.0%}."
+        needs = (
+            f"a copy needs {check.required:.0%}"
+            if check.decisive
+            else f"not needed: containment ≥ {c.certain_containment} decides on the scores"
         )
-        for m in al.sentences:
-            if m.status == "edited" and m.target:
-                out.append(f"    ~ {m.similarity:.0%}  {word_edit(m.target, m.key)}")
-            elif m.status == "unmatched":
-                out.append(f"    ✗ {m.key}")
+        out.append(
+            f"  {'Text check' if check.decisive else 'Sentences'} ({names[check.copy]} in "
+            f"{names[check.original]}): {al.coverage:.0%} of {names[check.copy]}'s sentence "
+            f"text reproduced (exact {al.exact:.0%}, verbatim inside a sentence "
+            f"{al.contained:.0%}, lightly edited {al.edited:.0%}); {needs}."
+        )
+        docs = (x.a, x.b)
+        views = sentence_views(check, docs[check.copy].cleaned, docs[check.original].cleaned)
+        for v in views:
+            if v.edit is not None:
+                edit = " ".join(mark(_EDIT_MARKS[op], words) for op, words in v.edit)
+                out.append(f"    ~ {v.similarity:.0%}  {edit}")
+            elif v.status == "unmatched":
+                out.append(f"    ✗ {v.text}")
     if x.recorded is not None:
         for which in ("A", "B"):
             out.append(f"  In the dedup output, {which} {_recorded(x.recorded[which.lower()])}.")

@@ -41,6 +41,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from tinlap import __version__
 from tinlap.index.store import DuplicateIdError, Index, IndexBusyError, Verdict
 from tinlap.records import Record
+from tinlap.wording import count
 
 DEFAULT_MAX_BODY = 1 << 20
 TOKEN_ENV = "TINLAP_TOKEN"
@@ -188,7 +189,7 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
     def _message(self) -> str:
-        return f"request body larger than {self.max_bytes} bytes"
+        return f"request body larger than {count(self.max_bytes, 'byte')}"
 
 
 def _head_size(scope: Scope) -> int:
@@ -218,7 +219,7 @@ class AuthGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _head_size(scope) > MAX_HEADER_BYTES:
             # h11 bounds a head that arrives in pieces; one that came whole is bounded here.
-            message = f"request headers larger than {MAX_HEADER_BYTES} bytes"
+            message = f"request headers larger than {count(MAX_HEADER_BYTES, 'byte')}"
             await _error(431, "headers_too_large", message)(scope, receive, send)
             return
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
@@ -309,7 +310,7 @@ def check_token(token: str) -> None:
     """Refuse tokens short enough to guess (and ones that cannot be sent in a header)."""
     if len(token) < MIN_TOKEN_LENGTH:
         raise ValueError(
-            f"the token has {len(token)} characters; use at least {MIN_TOKEN_LENGTH} "
+            f"the token has {count(len(token), 'character')}; use at least {MIN_TOKEN_LENGTH} "
             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
     if not token.isascii() or not token.isprintable() or " " in token:

@@ -130,6 +130,7 @@ class _Sentences:
     """A text's sentence keys and their token incidence (sentence row, token id), computed once
     per text: a document meets several others in the grey zone."""
 
+    texts: tuple[str, ...]  # the sentences as written, for people (``sentence_texts``)
     keys: tuple[str, ...]
     vocab: dict[str, int]
     rows: np.ndarray
@@ -137,9 +138,18 @@ class _Sentences:
     distinct: np.ndarray  # distinct tokens per sentence
 
 
+def sentence_texts(text: str) -> list[str]:
+    """The sentences of ``text`` as written, numbered as an alignment numbers them
+    (``SentenceMatch.index``, ``y_first``, ``y_last``): for showing a ``SentenceMatch`` to
+    people in the text's own spelling rather than its key. Free after an alignment of
+    ``text`` (the same cached table)."""
+    return list(_sentences(text).texts)
+
+
 @lru_cache(maxsize=4096)
 def _sentences(text: str) -> _Sentences:
-    keys = tuple(k for k in (matching_key(s) for s in split_sentences(text)) if k)
+    keyed = [(s, k) for s in split_sentences(text) if (k := matching_key(s))]
+    keys = tuple(k for _, k in keyed)
     vocab: dict[str, int] = {}
     rows: list[int] = []
     cols: list[int] = []
@@ -150,12 +160,20 @@ def _sentences(text: str) -> _Sentences:
         cols += ids
         distinct.append(len(ids))
     return _Sentences(
+        tuple(s for s, _ in keyed),
         keys,
         vocab,
         np.array(rows, dtype=np.int64),
         np.array(cols, dtype=np.int64),
         np.array(distinct, dtype=np.float32),
     )
+
+
+def clear_sentence_cache() -> None:
+    """Drop the cached sentence tables of the texts aligned so far (up to 4,096 of them, some
+    hundreds of MB for long articles): for a caller that meets each text once (the report,
+    page after page), keeping them would only cost memory."""
+    _sentences.cache_clear()
 
 
 def aligned_coverage(
@@ -313,7 +331,9 @@ __all__ = [
     "Alignment",
     "SentenceMatch",
     "aligned_coverage",
+    "clear_sentence_cache",
     "coverage",
     "sentence_keys",
+    "sentence_texts",
     "split_sentences",
 ]

@@ -53,6 +53,7 @@ from tinlap.io.write import (
     write_table_atomic,
 )
 from tinlap.records import ProblemLog, Record, StrictInputError
+from tinlap.wording import count
 
 DEFAULT_MEMORY_LIMIT = 2 * 2**30
 # What a worker process costs before it holds any data: Python, numpy, Arrow, the cleaner and
@@ -108,9 +109,10 @@ def run_sharded(
     if task_memory < 16 * 2**20:
         least = config.workers * (PROCESS_OVERHEAD + 16 * 2**20) >> 20
         raise RunError(  # not an input problem: exit code 1, not 3
-            f"--memory-limit {limit >> 20} MiB is too small for "
-            f"{config.workers} workers: each needs {PROCESS_OVERHEAD >> 20} MiB for itself plus "
-            f"room for its data (at least {least} MiB in all); raise it or use fewer workers"
+            f"--memory-limit {limit >> 20:,} MiB is too small for "
+            f"{count(config.workers, 'worker')}: each needs {PROCESS_OVERHEAD >> 20} MiB for "
+            f"itself plus room for its data (at least {least:,} MiB in all); raise it or use "
+            "fewer workers"
         )
     _claim(storage, sources, config, task_memory, problems.strict, options)
     executor = make_executor(options.executor, config.workers, options.ray_address)
@@ -274,8 +276,8 @@ class _Driver:
     def _kept(self, stage: str, results: list[dict[str, Any] | None]) -> str:
         done = sum(r is not None for r in results)
         return (
-            f"{done} of its {len(results)} tasks and all earlier stages are kept in "
-            f"{self.storage.url}: run the same command again to resume"
+            f"{done:,} of its {count(len(results), 'task')} and all earlier stages are kept "
+            f"in {self.storage.url}: run the same command again to resume"
         )
 
     def _lost(self, stage: str, results: list[dict[str, Any] | None]) -> RunError:
