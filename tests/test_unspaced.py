@@ -28,6 +28,7 @@ from tinlap.core.sentences import aligned_coverage, split_sentences
 from tinlap.core.verify import score_sets
 from tinlap.index.store import DB_NAME, Index, IndexSettings, IndexSettingsError
 from tinlap.records import Record
+from tinlap.settings import load_file
 
 HAN = (
     "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学"
@@ -342,3 +343,19 @@ def test_every_character_that_decomposes_into_those_scripts_is_caught_on_the_fas
         if unit and not normalise._RAW_UNIT.match(char):
             missed.append(f"U+{cp:04X}")
     assert not missed
+
+
+def test_an_earlier_runs_summary_repeats_and_explains_with_words(tmp_path: Path) -> None:
+    docs, truth = corpus("zh", seed=16)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["dedup", str(write_jsonl(tmp_path / "zh.jsonl", docs)), "-o", str(out), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    del summary["config"]["shingles"]  # as a tinlap before the setting wrote it
+    (out / "summary.json").write_text(json.dumps(summary))
+    assert load_file(out / "summary.json")["shingles"] == "words"
+    copy, original = next(iter(truth.items()))
+    explained = tinlap.explain(copy, original, output_dir=out)
+    assert explained["settings"]["shingles"] == "words"
