@@ -152,7 +152,7 @@ def _in_unit_script(text: str) -> bool:
     return _UNIT_SCRIPT.search(text) is not None
 
 
-@cache
+@lru_cache(maxsize=1 << 16)
 def _kind(char: str) -> str:
     """``mark`` (decomposes to a combining mark first: it belongs to the character before it),
     ``unit`` (decomposes to a character of ``UNIT_SCRIPTS``, e.g. halfwidth katakana or ㌀), or
