@@ -75,6 +75,8 @@ SCHEMA = {
     },
     "settings": {
         "shingle_size": int,
+        "shingles": str,
+        "char_shingle_size": int,
         "jaccard_threshold": float,
         "containment_threshold": float,
         "certain_containment": float,

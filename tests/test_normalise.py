@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinlap.core.normalise import TokenBatch, Tokeniser, matching_key, repair_text, token_hash
+from tinlap.core.normalise import (
+    TokenBatch,
+    Tokeniser,
+    matching_key,
+    repair_text,
+    token_hash,
+    unit_pieces,
+)
 
 ZERO_WIDTH = ["\u200b", "\ufeff", "\u00ad", "\u200c", "\u200d", "\u2060"]
 SPACES = [
@@ -37,8 +44,16 @@ def doc_tokens(batch: TokenBatch, i: int) -> list[int]:
     return batch.hashes[batch.offsets[i] : batch.offsets[i + 1]].tolist()
 
 
-def reference_tokens(text: str) -> list[int]:
-    return [token_hash(t) for t in matching_key(text).split()]
+def reference_tokens(text: str, shingles: str = "words") -> list[int]:
+    if shingles == "words":
+        return [token_hash(t) for t in matching_key(text).split()]
+    return [
+        token_hash(u) for raw in text.split() for p in unit_pieces(raw, shingles) for u in p.units
+    ]
+
+
+def reference_chars(text: str, shingles: str) -> list[bool]:
+    return [p.chars for raw in text.split() for p in unit_pieces(raw, shingles) for _ in p.units]
 
 
 # --- tone placement -----------------------------------------------------------------------------
@@ -184,6 +199,7 @@ PIECES = [
     *SPACES,
     *(" ", "  ", "\r\n"),
     *".,;:!?\"'()[]{}«»“”‘’…-–—/_#%&@",
+    *("中文", "発表した", "ｶﾞ", "\u3300", "ภาษา", "กำ", "ລາວ", "ខ្មែរ", "မြန်", "。", "，"),
 ]
 alphabet = st.one_of(st.sampled_from(PIECES), st.characters(exclude_categories=("Cs",)))
 texts = st.one_of(st.just(""), st.lists(alphabet, max_size=40).map("".join))
@@ -192,7 +208,7 @@ texts = st.one_of(st.just(""), st.lists(alphabet, max_size=40).map("".join))
 @settings(max_examples=150, deadline=None)
 @given(st.lists(texts, max_size=8))
 def test_tokenise_batch_equals_matching_key(batch_texts: list[str]) -> None:
-    batch = Tokeniser().tokenise_batch(batch_texts)
+    batch = Tokeniser().tokenise_batch(batch_texts, "words")
     assert len(batch) == len(batch_texts)
     assert batch.offsets[0] == 0 and batch.offsets[-1] == len(batch.hashes)
     for i, text in enumerate(batch_texts):
@@ -211,11 +227,17 @@ def test_tokenise_batch_is_stable_across_batches_and_cache_clears(
 ) -> None:
     tiny = Tokeniser(max_cache=2)
     for tokeniser in (SHARED, tiny):
-        tokeniser.tokenise_batch(second)
-        again = tokeniser.tokenise_batch(first + second)  # reuses (or clears) the cache
-        for i, text in enumerate(first + second):
-            assert doc_tokens(again, i) == reference_tokens(text)
-    assert len(tiny._cache) <= 2
+        for shingles in ("words", "auto", "chars"):
+            tokeniser.tokenise_batch(second, shingles)
+            again = tokeniser.tokenise_batch(first + second, shingles)  # reuses (or clears) it
+            for i, text in enumerate(first + second):
+                assert doc_tokens(again, i) == reference_tokens(text, shingles)
+                chars = reference_chars(text, shingles)
+                if again.chars is None:  # no character units in the whole batch
+                    assert not any(chars)
+                else:
+                    assert list(again.chars[again.offsets[i] : again.offsets[i + 1]]) == chars
+    assert all(len(cache) <= 2 for cache in tiny._caches.values())
 
 
 def test_tokenise_empty_inputs() -> None:

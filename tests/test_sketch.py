@@ -76,6 +76,41 @@ def test_shingle_sets_equal_pure_python_reference(doc_tokens: list[list[int]], n
         assert set(got.tolist()) == reference_shingles(tokens, n)
 
 
+def reference_mixed(tokens: Sequence[int], chars: Sequence[bool], n: int, char_n: int) -> set[int]:
+    """Pure-Python: the gram starting at each unit that fits (``n`` units from a word,
+    ``char_n`` from a character); one padded gram from the first unit when none fits."""
+    width = [char_n if c else n for c in chars]
+    starts = [i for i in range(len(tokens)) if i + width[i] <= len(tokens)]
+    if tokens and not starts:
+        starts = [0]
+    out = set()
+    for i in starts:
+        gram = list(tokens[i : i + width[i]])
+        h = 0
+        for tok in gram + [int(_PAD)] * (width[i] - len(gram)):
+            h = (h * int(GOLDEN) + tok) & MASK
+        out.add(mix64(h))
+    return out
+
+
+mixed_docs = st.lists(st.lists(st.tuples(token_values, st.booleans()), max_size=12), max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(mixed_docs, st.integers(1, 5), st.integers(1, 6))
+def test_word_and_character_shingles_equal_pure_python_reference(
+    docs: list[list[tuple[int, bool]]], n: int, char_n: int
+) -> None:
+    batch = token_batch([[t for t, _ in d] for d in docs])
+    chars = np.array([c for d in docs for _, c in d], dtype=bool)
+    sets = shingle_sets(TokenBatch(batch.hashes, batch.offsets, chars), n, char_n)
+    for i, doc in enumerate(docs):
+        tokens, kinds = [t for t, _ in doc], [c for _, c in doc]
+        got = sets.of(i)
+        assert np.all(got[1:] > got[:-1])
+        assert set(got.tolist()) == reference_mixed(tokens, kinds, n, char_n)
+
+
 def test_short_and_empty_documents() -> None:
     sets = shingle_sets(token_batch([[7, 8], [], [7, 8, 9], [7]]), 3)
     assert sets.sizes.tolist() == [1, 0, 1, 1]

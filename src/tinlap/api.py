@@ -440,9 +440,9 @@ class Index:
     @classmethod
     def create(cls, path: PathLike, **settings: Any) -> Index:
         """A new, empty index in ``path`` (a new or empty folder), its matching settings
-        frozen: ``shingle_size``, ``num_perm``, ``bands``, ``rows``, ``max_bucket``,
-        ``jaccard``, ``containment``, ``certain_containment``, ``sentence_coverage``,
-        ``no_clean`` (CLI or DedupConfig names; the same defaults)."""
+        frozen: ``shingle_size``, ``shingles``, ``char_shingle_size``, ``num_perm``, ``bands``,
+        ``rows``, ``max_bucket``, ``jaccard``, ``containment``, ``certain_containment``,
+        ``sentence_coverage``, ``no_clean`` (CLI or DedupConfig names; the same defaults)."""
         from tinlap.index.store import Index as Store
         from tinlap.index.store import IndexSettings
         from tinlap.settings import normalise

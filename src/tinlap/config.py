@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+# What shingles are cut from (``--shingles``; core/normalise.py defines each).
+SHINGLE_UNITS = ("auto", "words", "chars")
+
 
 @dataclass(frozen=True, slots=True)
 class DedupConfig:
@@ -34,6 +37,16 @@ class DedupConfig:
     boilerplate_min_docs: int = 5
     boilerplate_fraction: float = 0.02
     shingle_size: int = 5
+    # Units shingles are cut from (core/normalise.py): "auto" makes each character of the
+    # scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) a unit and
+    # keeps words elsewhere, per character, so every pair is compared in one shingle space;
+    # "words" (whitespace words only) and "chars" (every character) force one kind.
+    shingles: str = "auto"
+    # Characters per shingle starting at a character unit. 4, measured on generated Chinese,
+    # Japanese, Thai, Lao, Khmer and Myanmar (benchmarks/accuracy/unspaced.py): as many copies
+    # as any n up to 1 character in 20 edited, and more than 5+ beyond; unrelated texts share
+    # at most 15% of their shingles (3: 21%, and 1.5-2.5x the candidates to verify).
+    char_shingle_size: int = 4
     num_perm: int = 128
     bands: int = 64
     rows: int = 2
@@ -69,6 +82,10 @@ class DedupConfig:
         problems = []
         if not 1 <= self.shingle_size <= 64:
             problems.append(f"shingle size must be 1..64, got {self.shingle_size}")
+        if not 1 <= self.char_shingle_size <= 64:
+            problems.append(f"char shingle size must be 1..64, got {self.char_shingle_size}")
+        if self.shingles not in SHINGLE_UNITS:
+            problems.append(f"shingles must be {', '.join(SHINGLE_UNITS)}, got {self.shingles!r}")
         if self.num_perm < 2 or self.num_perm & (self.num_perm - 1):
             problems.append(f"num-perm must be a power of two >= 2, got {self.num_perm}")
         if self.bands < 1 or self.rows < 1 or self.bands * self.rows > self.num_perm:

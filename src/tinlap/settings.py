@@ -56,6 +56,17 @@ RUN_OPTIONS: dict[str, Any] = {
 }
 
 
+# Settings added after runs were recorded, with the value those runs had in effect: an earlier
+# run's summary.json without them is repeated (and explained) exactly.
+PREDATED: dict[str, Any] = {"shingles": "words"}  # before it, every unit was a whitespace word
+
+
+def recorded_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of an earlier run (a summary.json's ``config``), completed with the values
+    in effect before settings it predates existed."""
+    return {**PREDATED, **config}
+
+
 class SettingsError(ValueError):
     """A setting tinlap does not know, or a settings file it cannot read."""
 
@@ -111,7 +122,7 @@ def load_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise SettingsError(f"{path}: not a table of settings")
     if "tinlap_version" in loaded and isinstance(loaded.get("config"), dict):
-        return dict(loaded["config"])  # summary.json: that run's whole configuration
+        return recorded_config(loaded["config"])  # summary.json: that run's whole configuration
     return loaded
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from tinlap.config import DedupConfig
+from tinlap.config import SHINGLE_UNITS, DedupConfig
 from tinlap.records import ProblemLog
 from tinlap.wording import count
 
@@ -77,6 +77,22 @@ matching_options = combine(
         default=_DEFAULTS.shingle_size,
         show_default=True,
         help="Words (syllables) per shingle.",
+    ),
+    click.option(
+        "--shingles",
+        type=click.Choice(list(SHINGLE_UNITS)),
+        default=_DEFAULTS.shingles,
+        show_default=True,
+        help="What shingles are cut from. auto: words, and single characters of the scripts "
+        "written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar), chosen per "
+        "character; words: whitespace words only; chars: every character.",
+    ),
+    click.option(
+        "--char-shingle-size",
+        type=click.IntRange(1, 64),
+        default=_DEFAULTS.char_shingle_size,
+        show_default=True,
+        help="Characters per shingle where the units are characters.",
     ),
     click.option(
         "--num-perm",

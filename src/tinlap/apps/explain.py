@@ -12,7 +12,8 @@ JSON (``tinlap explain --json``; ``to_json``), schema ``tinlap.apps.explain/1``:
       "a": DOC, "b": DOC,
       "scores": {"jaccard": float, "containment_a_in_b": float, "containment_b_in_a": float,
                  "shared_shingles": int, "exact": bool, "candidate_probability": float},
-      "settings": {"shingle_size": int, "jaccard_threshold": float,
+      "settings": {"shingle_size": int, "shingles": str, "char_shingle_size": int,
+                   "jaccard_threshold": float,
                    "containment_threshold": float, "certain_containment": float,
                    "min_sentence_coverage": float, "keep_policy": str, "bands": int,
                    "rows": int, "clean": bool},
@@ -127,14 +128,22 @@ class Explanation:
     side_b: Side
     config: DedupConfig
     recorded: dict[str, dict[str, Any] | None] | None = None
+    units: tuple[bool, bool] = (True, False)  # (any word units, any character units)
 
 
-def score(a: KeyTokens, b: KeyTokens, shingle_size: int) -> tuple[Scores, PairScores]:
+def score(
+    a: KeyTokens, b: KeyTokens, shingle_size: int, char_shingle_size: int | None = None
+) -> tuple[Scores, PairScores]:
     """The pair's exact scores, computed by dedup's own shingling and verification."""
+    chars = None
+    if a.chars is not None or b.chars is not None:
+        chars = np.concatenate([_chars(a), _chars(b)])
     tokens = TokenBatch(
-        np.concatenate([a.hashes, b.hashes]), np.array([0, len(a), len(a) + len(b)], np.int64)
+        np.concatenate([a.hashes, b.hashes]),
+        np.array([0, len(a), len(a) + len(b)], np.int64),
+        chars,
     )
-    sets = shingle_sets(tokens, shingle_size)
+    sets = shingle_sets(tokens, shingle_size, char_shingle_size)
     pair = verify(sets, np.array([0]), np.array([1]))
     keys = exact_keys(tokens)
     size_a, size_b = (int(x) for x in sets.sizes)
@@ -150,6 +159,10 @@ def score(a: KeyTokens, b: KeyTokens, shingle_size: int) -> tuple[Scores, PairSc
     return scores, pair
 
 
+def _chars(tokens: KeyTokens) -> np.ndarray:
+    return np.zeros(len(tokens), bool) if tokens.chars is None else tokens.chars
+
+
 def explain(
     a: Document,
     b: Document,
@@ -157,9 +170,9 @@ def explain(
     recorded: dict[str, dict[str, Any] | None] | None = None,
 ) -> Explanation:
     """Score, decide and align documents ``a`` and ``b`` under ``config``."""
-    ta, tb = key_tokens(a.cleaned), key_tokens(b.cleaned)
-    scores, pair = score(ta, tb, config.shingle_size)
-    alignment = align_tokens(ta, tb, config.shingle_size)
+    ta, tb = key_tokens(a.cleaned, config.shingles), key_tokens(b.cleaned, config.shingles)
+    scores, pair = score(ta, tb, config.shingle_size, config.char_shingle_size)
+    alignment = align_tokens(ta, tb, config.shingle_size, config.char_shingle_size)
     return Explanation(
         a,
         b,
@@ -171,6 +184,10 @@ def explain(
         alignment.b,
         config,
         recorded,
+        (
+            not (_chars(ta).all() and _chars(tb).all()),
+            ta.chars is not None or tb.chars is not None,
+        ),
     )
 
 
@@ -359,6 +376,8 @@ def to_json(x: Explanation) -> dict[str, Any]:
         },
         "settings": {
             "shingle_size": c.shingle_size,
+            "shingles": c.shingles,
+            "char_shingle_size": c.char_shingle_size,
             "jaccard_threshold": c.jaccard_threshold,
             "containment_threshold": c.containment_threshold,
             "certain_containment": c.certain_containment,
@@ -487,6 +506,14 @@ _STYLES: dict[str, dict[str, Any]] = {
 _EDIT_MARKS = {"equal": "plain", "removed": "was", "added": "now"}
 
 
+def _grams(x: Explanation) -> str:
+    """What the shingles were: word n-grams, character n-grams, or both."""
+    words, chars = x.units
+    kinds = [f"word {x.config.shingle_size}-grams"] if words else []
+    kinds += [f"character {x.config.char_shingle_size}-grams"] if chars else []
+    return " and ".join(kinds)
+
+
 def render(x: Explanation, color: bool) -> str:
     """The explanation for a terminal: coloured marks, or ``[=…=]`` ``{+…+}`` ``[-…-]`` marks
     when ``color`` is off (piped output stays readable and greppable)."""
@@ -514,7 +541,7 @@ def render(x: Explanation, color: bool) -> str:
         f"{c.containment_threshold}",
         f"  containment B in A   {s.containment_b_in_a:.3f}",
         f"  shared shingles      {number(s.shared_shingles)} of {number(s.shingles_a)} (A) and "
-        f"{number(s.shingles_b)} (B), word {c.shingle_size}-grams",
+        f"{number(s.shingles_b)} (B), {_grams(x)}",
         f"  LSH would propose it with probability "
         f"{candidate_probability(s.jaccard, c.bands, c.rows):.3f} ({c.bands} × {c.rows})",
         "",

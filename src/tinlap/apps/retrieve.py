@@ -29,6 +29,7 @@ from tinlap.engines.executors import LocalExecutor
 from tinlap.engines.inmemory import learn_boilerplate, read_records
 from tinlap.io.read import InputError, Source, discover
 from tinlap.records import ProblemLog, Record
+from tinlap.settings import recorded_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,8 @@ class DedupOutput:
         if not (path / "clusters.parquet").is_file() or "config" not in summary:
             raise OutputError(f"{path}: not a tinlap dedup output (no clusters.parquet)")
         known = {f.name for f in fields(DedupConfig)}
-        config = DedupConfig(**{k: v for k, v in summary["config"].items() if k in known})
+        recorded = recorded_config(summary["config"])
+        config = DedupConfig(**{k: v for k, v in recorded.items() if k in known})
         return cls(path, summary, config)
 
     @property

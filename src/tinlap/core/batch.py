@@ -92,9 +92,9 @@ def sketch_records(
     cleaned, results = clean_records(records, config, model, repaired)
     removed = Counter(r.rule for result in results if result for r in result.removed)
     lap("clean")
-    tokens = worker_state()[1].tokenise_batch(cleaned)
+    tokens = worker_state()[1].tokenise_batch(cleaned, config.shingles)
     lap("normalise")
-    shingles = shingle_sets(tokens, config.shingle_size)
+    shingles = shingle_sets(tokens, config.shingle_size, config.char_shingle_size)
     batch = SketchedBatch(
         cleaned=cleaned,
         lengths=np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned)),

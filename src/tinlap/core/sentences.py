@@ -17,10 +17,14 @@ A sentence of x counts as reproduced in y when it is
   their wording and differ only in their numbers, and must not align.
 
 Coverage is the share of x's sentence text (key characters) so reproduced; sentences under
-``min_tokens`` key tokens (bylines, dates, credits) carry too little text for a similarity to
-mean anything and count on neither side. Everything runs on ``normalise.matching_key``, so tone
-placement, Unicode form, case, quotes and invisible characters are equal on both sides already
-and the similarity only sees real edits; digits are kept ("10/3" and "10-3" are both "10 3").
+``min_tokens`` units (bylines, dates, credits) carry too little text for a similarity to mean
+anything and count on neither side. Units are ``normalise.key_units``: words, and each character
+of the scripts written without spaces (a Han character is a syllable, as a Vietnamese word is;
+a Thai, Lao, Khmer or Myanmar one is a letter with its marks). Those scripts end sentences with
+their own marks (。！？ ។ ။), or, in Thai and Lao, with a space between two of their letters.
+Everything runs on ``normalise.matching_key``, so tone placement, Unicode form, case, quotes and
+invisible characters are equal on both sides already and the similarity only sees real edits;
+digits are kept ("10/3" and "10-3" are both "10 3").
 
 Cost: exact and verbatim matches are hash / substring look-ups. Character similarity (native,
 bit-parallel) is only computed for sentence pairs that pass two filters: shared words (a unit
@@ -45,13 +49,18 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
 from tinlap.core.arrays import unique
-from tinlap.core.normalise import matching_key
+from tinlap.core.normalise import key_units, matching_key
 
 Status = Literal["exact", "contained", "edited", "unmatched", "short"]
 
 # Sentence ends: . ! ? … followed by whitespace, and line breaks. A full stop inside a number,
 # a date or an abbreviation ("1.100", "21.2.2006", "TP.HCM") has no space after it: no end.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+# Chinese and Japanese full stops, exclamation and question marks (full and half width), the
+# Khmer khan and bariyoosan and the Myanmar section mark end a sentence with or without a space;
+# Thai and Lao mark sentence (and clause) ends with a space between two of their letters.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])\s+|\n+|(?<=[。！？｡．\u17d4\u17d5\u104b])\s*|(?<=[\u0e00-\u0eff])\s+(?=[\u0e00-\u0eff])"
+)
 _NUMBER = re.compile(r"\d+")
 
 
@@ -92,10 +101,10 @@ def split_sentences(text: str) -> list[str]:
 
 
 def sentence_keys(text: str) -> list[list[str]]:
-    """Key tokens of each sentence of ``text`` (empty sentences dropped)."""
+    """Units (``normalise.key_units``) of each sentence of ``text`` (empty ones dropped)."""
     out = []
     for sentence in split_sentences(text):
-        tokens = matching_key(sentence).split()
+        tokens = key_units(matching_key(sentence))
         if tokens:
             out.append(tokens)
     return out
@@ -135,7 +144,8 @@ class _Sentences:
     vocab: dict[str, int]
     rows: np.ndarray
     cols: np.ndarray
-    distinct: np.ndarray  # distinct tokens per sentence
+    distinct: np.ndarray  # distinct units per sentence
+    units: tuple[int, ...]  # units per sentence
 
 
 def sentence_texts(text: str) -> list[str]:
@@ -154,11 +164,14 @@ def _sentences(text: str) -> _Sentences:
     rows: list[int] = []
     cols: list[int] = []
     distinct = []
+    units = []
     for row, key in enumerate(keys):
-        ids = {vocab.setdefault(t, len(vocab)) for t in key.split()}
+        tokens = key_units(key)
+        ids = {vocab.setdefault(t, len(vocab)) for t in tokens}
         rows += [row] * len(ids)
         cols += ids
         distinct.append(len(ids))
+        units.append(len(tokens))
     return _Sentences(
         tuple(s for s, _ in keyed),
         keys,
@@ -166,6 +179,7 @@ def _sentences(text: str) -> _Sentences:
         np.array(rows, dtype=np.int64),
         np.array(cols, dtype=np.int64),
         np.array(distinct, dtype=np.float32),
+        tuple(units),
     )
 
 
@@ -187,10 +201,10 @@ def aligned_coverage(
     """Share of ``x``'s sentence text reproduced in ``y``, exactly or lightly edited.
 
     ``min_similarity``: character similarity above which a sentence is "lightly edited" rather
-    than rewritten (0.85 allows about one changed word in seven). ``min_tokens``: shorter x
-    sentences are ``short`` and left out. ``min_shared``: the share of an x sentence's distinct
-    tokens a y unit must hold before any similarity is computed. ``max_candidates``: only the
-    units sharing most words are compared, which bounds the native work per sentence.
+    than rewritten (0.85 allows about one changed word in seven). ``min_tokens``: x sentences of
+    fewer units are ``short`` and left out. ``min_shared``: the share of an x sentence's
+    distinct units a y unit must hold before any similarity is computed. ``max_candidates``:
+    only the units sharing most words are compared, which bounds the native work per sentence.
     """
     xs, ys = _sentences(x), _sentences(y)
     x_keys, y_keys = xs.keys, ys.keys
@@ -208,7 +222,7 @@ def aligned_coverage(
     pending: list[int] = []
     for i, key in enumerate(x_keys):
         weight = len(key)
-        if len(key.split()) < min_tokens:
+        if xs.units[i] < min_tokens:
             results.append(SentenceMatch(i, key, 0, "short"))
         elif key in y_exact:
             first = y_exact[key]

@@ -3,8 +3,11 @@
 Everything here works on whole batches as flat numpy arrays (no per-shingle Python), because
 per-shingle Python work is what makes the usual MinHash tools slow.
 
-* Shingles are word n-grams of key tokens, hashed by a polynomial over the token fingerprints
-  followed by a 64-bit finaliser (splitmix64), so shingle hashes are uniform.
+* Shingles are n-grams of units (``normalise``: key tokens, or characters of the scripts written
+  without spaces), hashed by a polynomial over the unit fingerprints followed by a 64-bit
+  finaliser (splitmix64), so shingle hashes are uniform. A shingle starting at a word spans
+  ``n`` units, one starting at a character ``char_n``: a Han character carries about a
+  syllable, a Thai one less, so characters need their own length.
 * MinHash is *one-permutation hashing* with rotation densification (Li, Owen & Zhang 2012;
   Shrivastava & Li 2014): each shingle is hashed once, its top bits choose one of K bins and the
   bin keeps its minimum. Two documents agree on a bin with probability ≈ their Jaccard, as with
@@ -90,28 +93,38 @@ def exact_keys(tokens: TokenBatch) -> np.ndarray:
     return out
 
 
-def shingle_sets(tokens: TokenBatch, n: int) -> ShingleSets:
-    """Word n-gram shingles of each document, hashed, sorted and de-duplicated.
+def shingle_sets(tokens: TokenBatch, n: int, char_n: int | None = None) -> ShingleSets:
+    """Unit n-gram shingles of each document, hashed, sorted and de-duplicated.
 
-    A document with fewer than ``n`` (but some) tokens gets one shingle of all its tokens, so
-    short texts can still match each other exactly; an empty document gets none.
+    A shingle starting at a word unit spans ``n`` units, one starting at a character unit
+    (``tokens.chars``) ``char_n`` (default ``n``); only shingles that fit inside the document
+    are cut. A document where none fits (but with some units) gets one shingle of all its
+    units, so short texts can still match each other exactly; an empty document gets none.
     """
     lengths = np.diff(tokens.offsets)
     if len(tokens.hashes) == 0:
         return ShingleSets(np.zeros(0, dtype=np.uint64), np.zeros(len(lengths) + 1, dtype=np.int64))
-    counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
-    doc_of = np.repeat(np.arange(len(lengths), dtype=np.int64), counts)
-    first = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(counts, out=first[1:])
-    starts = tokens.offsets[doc_of] + (np.arange(int(first[-1]), dtype=np.int64) - first[doc_of])
+    if tokens.chars is None or char_n in (None, n):
+        counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
+        doc_of = np.repeat(np.arange(len(lengths), dtype=np.int64), counts)
+        first = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(counts, out=first[1:])
+        starts = tokens.offsets[doc_of] + (
+            np.arange(int(first[-1]), dtype=np.int64) - first[doc_of]
+        )
+        width = None
+    else:
+        starts, doc_of, width = _variable_starts(tokens, n, char_n or n)
+        first = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(doc_of, minlength=len(lengths)), out=first[1:])
     ends = tokens.offsets[doc_of + 1]
 
     h = np.zeros(len(starts), dtype=np.uint64)
     last = len(tokens.hashes) - 1
-    for k in range(n):
+    for k in range(n if width is None else int(width.max())):
         pos = starts + k
         tok = np.where(pos < ends, tokens.hashes[np.minimum(pos, last)], _PAD)
-        h = h * GOLDEN + tok
+        h = h * GOLDEN + tok if width is None else np.where(k < width, h * GOLDEN + tok, h)
     h = mix64(h)
 
     # Sort within documents (a loop of in-place slice sorts beats a two-key lexsort ~10x),
@@ -124,6 +137,23 @@ def shingle_sets(tokens: TokenBatch, n: int) -> ShingleSets:
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(np.bincount(doc_of, minlength=len(lengths)), out=offsets[1:])
     return ShingleSets(hashes=h, offsets=offsets)
+
+
+def _variable_starts(
+    tokens: TokenBatch, n: int, char_n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start unit, document, width) of every shingle when words and characters differ in
+    length: each unit whose shingle fits before its document's end, and the first unit of a
+    document where none fits."""
+    assert tokens.chars is not None
+    lengths = np.diff(tokens.offsets)
+    unit_doc = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    unit_width = np.where(tokens.chars, char_n, n)
+    fits = np.arange(len(unit_doc), dtype=np.int64) + unit_width <= tokens.offsets[unit_doc + 1]
+    short = (np.bincount(unit_doc[fits], minlength=len(lengths)) == 0) & (lengths > 0)
+    fits[tokens.offsets[:-1][short]] = True
+    starts = np.flatnonzero(fits)
+    return starts, unit_doc[starts], unit_width[starts]
 
 
 def minhash(shingles: ShingleSets, num_perm: int) -> np.ndarray:

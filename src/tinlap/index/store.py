@@ -60,6 +60,9 @@ _PROBE = (
     "Tin liên quan\nThủ tướng Chính phủ hòa giải: Quý khách hoà nhã, thuỷ thủ Thủy\u200b "
     "qúy 2024 COVID-19. Giá xăng tăng 1.000 đồng/lít từ 15h chiều nay!\nChia sẻ 12"
 )
+# Added to the probe when characters can be units (shingles auto or chars), so an index made
+# before them (words) keeps its fingerprint.
+_PROBE_UNSPACED = "新华社北京电，iPhone发布会。ｶﾞイドを発表した！ ภาษาไทย กำลัง ខ្មែរ។ မြန်မာ။"
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -104,6 +107,8 @@ class IndexSettings:
     """What decides matches, frozen into the index at create."""
 
     shingle_size: int = 5
+    shingles: str = "auto"  # an index made before this setting existed reads as "words"
+    char_shingle_size: int = 4
     num_perm: int = 128
     bands: int = 64
     rows: int = 2
@@ -123,6 +128,8 @@ class IndexSettings:
         """The dedup configuration that sketches exactly as this index does."""
         return DedupConfig(
             shingle_size=self.shingle_size,
+            shingles=self.shingles,
+            char_shingle_size=self.char_shingle_size,
             num_perm=self.num_perm,
             bands=self.bands,
             rows=self.rows,
@@ -140,9 +147,12 @@ class IndexSettings:
 
     def mismatches(self, config: DedupConfig) -> list[str]:
         """Settings of ``config`` that would match differently from this index."""
-        names = ("shingle_size", "num_perm", "bands", "rows", "clean")
+        names = ("shingle_size", "shingles", "char_shingle_size", "num_perm", "bands", "rows")
+        names += ("clean",)
         names += ("jaccard_threshold", "containment_threshold")
         names += ("certain_containment", "min_sentence_coverage")
+        if self.shingles == config.shingles == "words":  # no character units on either side
+            names = tuple(n for n in names if n != "char_shingle_size")
         return [
             f"{n.replace('_', '-')}: index {getattr(self, n)!r}, this run {getattr(config, n)!r}"
             for n in names
@@ -189,11 +199,13 @@ def sketch_texts(texts: list[str], settings: IndexSettings) -> Sketches:
 
 
 def _fingerprint(settings: IndexSettings) -> str:
-    sk = sketch_texts([_PROBE], settings)
+    probes = [_PROBE] if settings.shingles == "words" else [_PROBE, _PROBE_UNSPACED]
+    sk = sketch_texts(probes, settings)
     digest = xxhash.xxh3_64()
     for part in (sk.keys, sk.shingles.hashes, sk.buckets, sk.lengths):
         digest.update(np.ascontiguousarray(part).tobytes())
-    digest.update(sk.texts([0])[0].encode())
+    for text in sk.texts(range(len(probes))).values():
+        digest.update(text.encode())
     return digest.hexdigest()
 
 
@@ -295,7 +307,9 @@ class Index:
         try:
             if int(meta.get("format", -1)) != FORMAT:
                 raise ValueError(f"format {meta.get('format', 'unknown')}")
-            settings = IndexSettings(**json.loads(meta["settings"]))
+            stored = json.loads(meta["settings"])
+            stored.setdefault("shingles", "words")  # made before characters could be units
+            settings = IndexSettings(**stored)
         except (KeyError, TypeError, ValueError) as err:
             raise IndexProblem(
                 f"{self.path}: not an index this tinlap {__version__} reads ({err!r}; made by "
