@@ -8,7 +8,8 @@ whole file or none, never half of one. Parquet files carry page checksums, so a 
 after it was written is detected when it is read (``CorruptIntermediate``), not believed.
 
 The root is any fsspec URL: a local path, ``file://...``, ``s3://bucket/prefix`` (needs
-``s3fs``; credentials and endpoint from the usual AWS settings), ``memory://`` in tests.
+``s3fs``; credentials and endpoint from the usual AWS settings), ``gs://``, ``memory://`` in
+tests: any URL ``io.remote`` opens.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from tinlap.io.remote import filesystem
 
 MARKER = "_SUCCESS"
 # Written first into a work root tinlap creates (or finds empty): only a root holding it is
@@ -65,13 +68,10 @@ class Storage:
     """A storage root: atomic writes, task markers, checked Parquet reads."""
 
     def __init__(self, root: str) -> None:
-        import fsspec
-
         try:
-            fs, base = fsspec.core.url_to_fs(root)
-        except (ImportError, ValueError) as err:
-            hint = " (pip install 'tinlap[s3]')" if root.startswith("s3") else ""
-            raise StorageError(f"cannot use storage root {root!r}: {err}{hint}") from err
+            fs, base = filesystem(root)
+        except (ImportError, ValueError) as err:  # the message names a missing extra
+            raise StorageError(f"cannot use storage root {root!r}: {err}") from err
         self.url = root
         self.fs = fs
         self.base = base.rstrip("/")
