@@ -371,7 +371,7 @@ def test_format_forcing(tmp_path: Path) -> None:
     # Files with an unknown extension in a folder: skipped with a warning unless forced.
     write_txt_folder(tmp_path / "dat", {"a.dat": A, "b.dat": B, "c.dat": A})
     result = dedup(tmp_path / "dat", "-o", tmp_path / "skipped", ok=False)
-    assert result.exit_code == 3 and "no .txt, .jsonl or .parquet" in result.stderr
+    assert result.exit_code == 3 and "no .txt, .jsonl, .parquet" in result.stderr
     dedup(tmp_path / "dat", "-o", tmp_path / "forced", "--format", "txt")
     output = load(tmp_path / "forced")
     assert set(output.kept) == {"a.dat", "b.dat"}

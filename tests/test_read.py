@@ -196,7 +196,7 @@ def test_sniffs_files_without_known_extension(tmp_path: Path) -> None:
     [
         (lambda d: [d / "nope.jsonl"], "no such file"),
         (lambda d: [str(d / "*.jsonl")], "no files match"),
-        (lambda d: [d], "no .txt, .jsonl or .parquet files"),
+        (lambda d: [d], "no .txt, .jsonl, .parquet, .arrow, .html or .warc files"),
         (lambda d: [], "no input"),
     ],
 )

@@ -77,5 +77,7 @@ def _slices(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
 
 
 register(
-    Format("arrow", (".arrow", ".feather", ".ipc", ".arrows"), read_arrow, tabular=True, wrapped=False)
+    Format(
+        "arrow", (".arrow", ".feather", ".ipc", ".arrows"), read_arrow, tabular=True, wrapped=False
+    )
 )

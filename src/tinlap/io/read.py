@@ -37,6 +37,7 @@ from tinlap.io.formats import FORMATS, Format, Source, by_suffix, register
 from tinlap.io.remote import is_url, local_path, output_url, remote_path
 from tinlap.io.streams import STREAM_ERRORS, InputError, decode, open_binary
 from tinlap.io.tables import (
+    LIMIT,
     fields_of,
     has_text_column,
     table_records,
@@ -738,8 +739,15 @@ def _read_parquet(
         rows = pfile.metadata.num_rows
         batches = pfile.iter_batches(batch_size=_PARQUET_BATCH_ROWS)
         yield from table_records(
-            source, pfile.schema_arrow, batches, f"{rows:,} rows", problems, text_field,
-            id_field, max_bytes, what="Parquet",
+            source,
+            pfile.schema_arrow,
+            batches,
+            f"{rows:,} rows",
+            problems,
+            text_field,
+            id_field,
+            max_bytes,
+            what="Parquet",
         )
 
 

@@ -24,7 +24,6 @@ EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "hf": "hf"}
 _URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
 
-
 def protocol(text: str) -> str | None:
     """The URL scheme of ``text`` ("s3"), or None for a local path (``file://`` included)."""
     found = _URL.match(text)
@@ -70,12 +69,12 @@ def remote_path(url: str) -> UPath:
         raise InputError(f"cannot read {url}: {err}") from None
 
 
-def file_identity(path: InputPath) -> list[Any]:
+def file_identity(path: InputPath) -> tuple[str, int, Any]:
     """What tells one version of an input file from another: its resolved name, size and
     modification time (an object store's ETag or version when it has no mtime)."""
     if isinstance(path, Path):
         info = path.stat()
-        return [str(path.resolve()), info.st_size, info.st_mtime_ns]
+        return str(path.resolve()), info.st_size, info.st_mtime_ns
     details = path.fs.info(path.path)
     version = next(
         (
@@ -85,7 +84,7 @@ def file_identity(path: InputPath) -> list[Any]:
         ),
         None,
     )
-    return [str(path), int(details.get("size") or 0), version]
+    return str(path), int(details.get("size") or 0), version
 
 
 # A remote --output runs into a local stand-in folder holding this file (its content: the URL),
@@ -99,3 +98,8 @@ def output_url(folder: Path) -> str | None:
         return (folder / REMOTE_OUTPUT).read_text(encoding="utf-8").strip() or None
     except OSError:
         return None
+
+
+def input_name(path: InputPath) -> str:
+    """How summary.json names an input file: an absolute path, or its URL."""
+    return str(path.resolve()) if isinstance(path, Path) else str(path)

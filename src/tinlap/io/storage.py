@@ -18,9 +18,12 @@ import io
 import os
 import posixpath
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -159,6 +162,38 @@ class Storage:
         if not self.fs.exists(target):
             return []
         return sorted(posixpath.basename(p.rstrip("/")) for p in self.fs.ls(target, detail=False))
+
+    @contextmanager
+    def local_folder(self, relative: str) -> Iterator[Path]:
+        """A local folder whose files become ``relative``'s on a clean exit: the folder itself
+        under a local root, else a temporary one uploaded file by file (each PUT atomic)."""
+        if self.local:
+            folder = Path(self.path(relative))
+            folder.mkdir(parents=True, exist_ok=True)
+            yield folder
+            return
+        with tempfile.TemporaryDirectory(prefix="tinlap-task-") as tmp:
+            yield Path(tmp)
+            for file in sorted(Path(tmp).iterdir()):
+                try:
+                    self.fs.put_file(str(file), self.path(f"{relative}/{file.name}"))
+                except OSError as err:
+                    raise StorageError(f"cannot write {self.path(relative)}: {err}") from err
+
+    def get_file(self, relative: str, target: Path) -> None:
+        """Bring a stored file to the local path ``target``: a hard link under a local root on
+        the same disk (no copy), else a copy or a download."""
+        source = self.path(relative)
+        try:
+            if self.local:
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copyfile(source, target)
+            else:
+                self.fs.get_file(source, str(target))
+        except FileNotFoundError as err:
+            raise CorruptIntermediate(relative, "missing although its task finished") from err
 
     def usage(self) -> int:
         """Bytes stored under the root (the run's temporary disk use)."""
