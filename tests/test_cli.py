@@ -24,6 +24,7 @@ from helpers import (
     SEED_SCRAPE,
     check_invariants,
     jsonl_bytes,
+    kept_bytes,
     load,
     run,
     seed_texts,
@@ -279,8 +280,10 @@ def test_compressed_jsonl_gives_the_same_output(tmp_path: Path, suffix: str) -> 
     dedup(tmp_path / "plain.jsonl", "-o", tmp_path / "plain")
     dedup(tmp_path / f"packed{suffix}", "-o", tmp_path / "packed")
     assert_expected_dedup(tmp_path / "packed")
-    for name in ("kept.jsonl", "clusters.parquet"):
-        assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "packed" / name).read_bytes()
+    name = "clusters.parquet"
+    assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "packed" / name).read_bytes()
+    assert (tmp_path / "packed" / f"kept{suffix}").exists()  # the input's compression kept
+    assert kept_bytes(tmp_path / "packed") == (tmp_path / "plain" / "kept.jsonl").read_bytes()
 
 
 def test_parquet_extra_columns_preserved(tmp_path: Path) -> None:
