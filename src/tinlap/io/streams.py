@@ -113,7 +113,9 @@ def open_binary(path: InputPath) -> BinaryIO:
         return _OwnedGzip(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if magic == _ZSTD_MAGIC:
         return io.BufferedReader(_ZstdRaw(raw), 1 << 20)  # type: ignore[return-value]
-    return raw  # type: ignore[no-any-return]
+    if isinstance(path, Path):
+        return raw  # type: ignore[no-any-return]
+    return io.BufferedReader(raw, 1 << 20)  # fsspec files have no readline(limit)
 
 
 def decode(data: bytes, path: str, line: int, problems: ProblemLog, what: str) -> str:
