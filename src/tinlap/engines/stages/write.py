@@ -1,8 +1,8 @@
 """Stage ``write`` (a split kept corpus): the kept documents of consecutive shards, written by the
 workers in parallel as numbered files of at most ``--output-shard-size`` each.
 
-A task takes ``RunContext.write_group`` consecutive shards (enough text for a few full files,
-so the files that end a task's share are few), streams them one at a time and writes its files
+A task takes ``RunContext.write_group`` consecutive shards (enough text for about two full
+files, so the part-filled files that end a task's share are few), streams them one at a time and writes its files
 under ``write/{task:05d}/``; the driver then numbers all files in input order
 (``kept-00000...``) into the output. Which rows were removed comes from one small mask file per
 shard that the driver writes first. A Parquet split keeps one schema: the driver fixes it from
@@ -39,9 +39,9 @@ def write_mask(storage: Storage, shard: int, removed: np.ndarray) -> None:
 
 
 def write_group(ctx: RunContext, shard_size: int, compression: str) -> int:
-    """Shards per write task: about four output files' worth of text (shards hold at most
+    """Shards per write task: about two output files' worth of text (shards hold at most
     ``shard_text_bytes``), never depending on the number of workers."""
-    text = shard_size * (1 if compression == "none" else _COMPRESSED_SHARE) * 4
+    text = shard_size * (1 if compression == "none" else _COMPRESSED_SHARE) * 2
     return max(1, -(-text // ctx.shard_text_bytes))
 
 
