@@ -149,8 +149,10 @@ def _expand_remote(url: str, fmt: str | None, problems: ProblemLog | None) -> li
             if not matches:
                 raise InputError(f"{url}: no files match this pattern")
             root = remote_path(_glob_root_url(url))
+            base = root.path.rstrip("/")
+            visible = [m for m in matches if not _hidden(m[len(base) :])]  # as glob.glob does
             sources: list[Source] = []
-            for match in map(remote_path, map(path.fs.unstrip_protocol, matches)):
+            for match in map(remote_path, map(path.fs.unstrip_protocol, visible)):
                 if match.is_dir():
                     sources += _remote_folder(match, root, fmt, problems, required=False)
                 else:
@@ -165,6 +167,10 @@ def _expand_remote(url: str, fmt: str | None, problems: ProblemLog | None) -> li
     except (OSError, ValueError) as err:  # no access, no such bucket, a broken endpoint
         raise InputError(f"{url}: cannot list it ({type(err).__name__}: {err})") from None
     raise InputError(f"{url}: no such file or folder")
+
+
+def _hidden(relative: str) -> bool:
+    return any(part.startswith(".") for part in relative.split("/"))
 
 
 def _glob_root_url(pattern: str) -> str:
@@ -190,7 +196,7 @@ def _remote_folder(
     found: list[tuple[str, Source]] = []
     for key in fs.find(base, withdirs=False):
         relative = key[len(base) :].lstrip("/")
-        if not relative or any(part.startswith(".") for part in relative.split("/")):
+        if not relative or _hidden(relative):
             continue
         path = remote_path(fs.unstrip_protocol(key))
         source = _folder_source(path, root, fmt, problems)
