@@ -248,3 +248,15 @@ def test_a_protocol_without_its_extra_names_the_extra() -> None:
 def test_file_urls_are_local_paths(corpus: Path, tmp_path: Path) -> None:
     found = discover([f"file://{corpus / 'news' / 'e.jsonl'}"])
     assert [s.path for s in found] == [corpus / "news" / "e.jsonl"]
+
+
+def test_the_python_api_reads_and_writes_urls(corpus: Path, s3_endpoint: str) -> None:
+    import tinlap
+
+    s3 = s3fs()
+    s3.put_file(str(corpus / "news" / "a.jsonl.zst"), f"{BUCKET}/api-in/a.jsonl.zst")
+    local = tinlap.dedup(str(corpus / "news" / "a.jsonl.zst"), workers=1)
+    result = tinlap.dedup(f"{BUCKET}/api-in/a.jsonl.zst", output=f"{BUCKET}/api-out", workers=1)
+    assert result.output == f"{BUCKET}/api-out"
+    assert result.kept.equals(local.kept) and result.clusters.equals(local.clusters)
+    assert s3.exists(f"{BUCKET}/api-out/kept.jsonl.zst")
