@@ -375,7 +375,7 @@ def _finish(
     del ids
     removed = np.zeros(ctx.documents, dtype=bool)
     removed[decisions.doc] = True
-    if ctx.config.output_shard_size and ctx.kept_format != "txt":
+    if ctx.config.output_shard_size and ctx.kept_format != "txt" and ctx.shards:
         written, files = _write_kept_parallel(ctx, storage, driver, out_dir, removed, problems)
     else:
         written, files = _write_kept(ctx, storage, out_dir, removed, problems, quiet)
