@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import itertools
 import unicodedata
@@ -128,15 +129,18 @@ def load(out: Path, id_field: str = "id", text_field: str = "text") -> Output:
     clusters = pq.read_table(out / "clusters.parquet").to_pylist()
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     kept: dict[str, Any] = {}
-    if (out / "kept.jsonl").exists():
-        for line in (out / "kept.jsonl").read_bytes().splitlines():
-            row = orjson.loads(line)
-            assert row[id_field] not in kept, f"id {row[id_field]!r} twice in kept.jsonl"
-            kept[str(row[id_field])] = row[text_field]
-    elif (out / "kept.parquet").exists():
-        for row in pq.read_table(out / "kept.parquet").to_pylist():
-            assert row[id_field] not in kept
-            kept[str(row[id_field])] = row
+    files = summary.get("kept_files", [])
+    if summary["output_format"] == "jsonl":
+        for name in files:
+            for line in read_bytes(out / name).splitlines():
+                row = orjson.loads(line)
+                assert row[id_field] not in kept, f"id {row[id_field]!r} twice in {name}"
+                kept[str(row[id_field])] = row[text_field]
+    elif summary["output_format"] == "parquet":
+        for name in files:
+            for row in pq.read_table(out / name).to_pylist():
+                assert row[id_field] not in kept
+                kept[str(row[id_field])] = row
     elif (out / "kept").is_dir():
         for path in sorted((out / "kept").rglob("*")):
             if path.is_file():
@@ -144,6 +148,22 @@ def load(out: Path, id_field: str = "id", text_field: str = "text") -> Output:
     else:
         raise AssertionError(f"no kept corpus in {out}: {sorted(p.name for p in out.iterdir())}")
     return Output(out, clusters, kept, summary)
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, gzip or zstd undone (by its name's suffix)."""
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        return gzip.decompress(data)
+    if path.name.endswith(".zst"):
+        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    return data
+
+
+def kept_bytes(out: Path) -> bytes:
+    """The kept JSONL corpus of an output, decompressed, its split files joined in order."""
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    return b"".join(read_bytes(out / name) for name in summary["kept_files"])
 
 
 def check_invariants(output: Output, input_ids: Sequence[str], config: DedupConfig) -> None:

@@ -24,6 +24,7 @@ from helpers import (
     SEED_SCRAPE,
     check_invariants,
     jsonl_bytes,
+    kept_bytes,
     load,
     run,
     seed_texts,
@@ -279,8 +280,10 @@ def test_compressed_jsonl_gives_the_same_output(tmp_path: Path, suffix: str) -> 
     dedup(tmp_path / "plain.jsonl", "-o", tmp_path / "plain")
     dedup(tmp_path / f"packed{suffix}", "-o", tmp_path / "packed")
     assert_expected_dedup(tmp_path / "packed")
-    for name in ("kept.jsonl", "clusters.parquet"):
-        assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "packed" / name).read_bytes()
+    name = "clusters.parquet"
+    assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "packed" / name).read_bytes()
+    assert (tmp_path / "packed" / f"kept{suffix}").exists()  # the input's compression kept
+    assert kept_bytes(tmp_path / "packed") == (tmp_path / "plain" / "kept.jsonl").read_bytes()
 
 
 def test_parquet_extra_columns_preserved(tmp_path: Path) -> None:
@@ -371,7 +374,7 @@ def test_format_forcing(tmp_path: Path) -> None:
     # Files with an unknown extension in a folder: skipped with a warning unless forced.
     write_txt_folder(tmp_path / "dat", {"a.dat": A, "b.dat": B, "c.dat": A})
     result = dedup(tmp_path / "dat", "-o", tmp_path / "skipped", ok=False)
-    assert result.exit_code == 3 and "no .txt, .jsonl or .parquet" in result.stderr
+    assert result.exit_code == 3 and "no .txt, .jsonl, .parquet" in result.stderr
     dedup(tmp_path / "dat", "-o", tmp_path / "forced", "--format", "txt")
     output = load(tmp_path / "forced")
     assert set(output.kept) == {"a.dat", "b.dat"}

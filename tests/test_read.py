@@ -196,7 +196,7 @@ def test_sniffs_files_without_known_extension(tmp_path: Path) -> None:
     [
         (lambda d: [d / "nope.jsonl"], "no such file"),
         (lambda d: [str(d / "*.jsonl")], "no files match"),
-        (lambda d: [d], "no .txt, .jsonl or .parquet files"),
+        (lambda d: [d], "no .txt, .jsonl, .parquet, .arrow, .html or .warc files"),
         (lambda d: [], "no input"),
     ],
 )
@@ -570,3 +570,101 @@ def test_real_corpus_first_records(vntc_path: Path) -> None:
         assert isinstance(record.text, str) and record.text.strip()
         assert {"source", "topic"} <= set(record.fields)
     assert not problems.problems
+
+
+# ------------------------------------------------------------------------------- Arrow IPC
+
+
+def arrow_table(n: int) -> pa.Table:
+    return pa.table(
+        {
+            "id": [f"d{i}" for i in range(n)],
+            "text": [f"văn bản {i}" for i in range(n)],
+            "year": list(range(n)),
+        }
+    )
+
+
+@pytest.mark.parametrize("name", ["c.arrow", "c.feather", "c.ipc", "c.arrows"])
+@pytest.mark.parametrize("layout", ["file", "stream"])
+def test_arrow_ipc_rows_fields_and_batches(tmp_path: Path, name: str, layout: str) -> None:
+    path = tmp_path / name
+    table = arrow_table(2500)
+    opener = pa.ipc.new_file if layout == "file" else pa.ipc.new_stream
+    with opener(path, table.schema) as writer:
+        writer.write_table(table, max_chunksize=1000)  # three record batches
+    records, problems = read(path)
+    assert len(records) == 2500
+    assert (records[0].id, records[0].text, records[0].line) == ("d0", "văn bản 0", 1)
+    assert records[1234].fields == {"id": "d1234", "year": 1234}
+    assert records[-1].line == 2500
+    assert not problems.problems
+
+
+def test_arrow_one_big_batch_is_read_in_slices(tmp_path: Path) -> None:
+    import pyarrow.feather as feather
+
+    path = tmp_path / "big.feather"
+    feather.write_feather(arrow_table(5000), path, chunksize=5000, compression="zstd")
+    records, problems = read(path)
+    assert [r.line for r in records] == list(range(1, 5001))
+    assert not problems.problems
+
+
+def test_arrow_text_and_id_fields_and_problems(tmp_path: Path) -> None:
+    path = tmp_path / "t.arrow"
+    with pa.ipc.new_file(path, pa.schema([("body", pa.string()), ("n", pa.int64())])) as w:
+        w.write_table(pa.table({"body": ["x", None, ""], "n": [1, 2, 3]}))
+    records, problems = read(path, text_field="body")
+    assert [(r.id, r.text) for r in records] == [("t.arrow:1", "x"), ("t.arrow:3", "")]
+    kinds = [(p.kind, p.line) for p in problems.problems]
+    assert kinds == [("missing_id", 1), ("missing_text", 2), ("empty_text", 3)]
+    _, problems = read(path)  # no "text" column: the file is skipped, naming the columns
+    assert only(problems)[:2] == ("error", "missing_text")
+    assert "'body', 'n'" in problems.problems[0].message
+
+
+def test_arrow_damaged_and_feather_v1_files_are_errors(tmp_path: Path) -> None:
+    path = tmp_path / "bad.arrow"
+    with pa.ipc.new_file(path, arrow_table(10).schema) as writer:
+        writer.write_table(arrow_table(10))
+    path.write_bytes(path.read_bytes()[:-40])
+    records, problems = read(path)
+    assert records == [] and only(problems)[:2] == ("error", "unreadable")
+    old = tmp_path / "old.feather"
+    old.write_bytes(b"FEA1" + b"\0" * 64)
+    records, problems = read(old)
+    assert records == [] and "Feather version 1" in problems.problems[0].message
+
+
+def test_arrow_files_are_found_in_folders_and_sniffed(tmp_path: Path) -> None:
+    with pa.ipc.new_file(tmp_path / "a.arrow", arrow_table(2).schema) as writer:
+        writer.write_table(arrow_table(2))
+    (tmp_path / "noext").write_bytes((tmp_path / "a.arrow").read_bytes())
+    assert [s.format for s in discover([tmp_path])] == ["arrow"]
+    assert [s.format for s in discover([tmp_path / "noext"])] == ["arrow"]
+
+
+def test_remote_files_of_every_format_read_like_local_ones(tmp_path: Path) -> None:
+    """memory:// stands for an object store: discovery (folder, glob, file) and the readers."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    base = f"read-test-{tmp_path.name}"
+    fs.pipe(f"{base}/a.jsonl.zst", zstandard.compress(jsonl_bytes(ROWS)))
+    fs.pipe(f"{base}/sub/b.txt", "một văn bản".encode())
+    fs.pipe(f"{base}/.hidden/c.txt", b"never read")
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "a.jsonl.zst").write_bytes(zstandard.compress(jsonl_bytes(ROWS)))
+    (local / "sub").mkdir()
+    (local / "sub" / "b.txt").write_text("một văn bản")
+    remote, problems = read(f"memory://{base}/")
+    mine, _ = read(local)
+    assert [(r.id, r.text, r.line) for r in remote] == [(r.id, r.text, r.line) for r in mine]
+    assert remote[-1].path == f"memory://{base}/sub/b.txt"
+    assert not problems.problems
+    globbed = discover([f"memory://{base}/**/*.txt"])
+    assert [s.path.name for s in globbed] == ["b.txt"]
+    with pytest.raises(InputError, match="no such file or folder"):
+        discover([f"memory://{base}/missing.jsonl"])

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -255,36 +253,6 @@ def test_a_bad_shard_stops_the_run_or_is_skipped_and_listed(
 
 
 # ------------------------------------------------------------------------ S3 through moto
-
-
-@pytest.fixture
-def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A local moto S3 server on a free port; fsspec's s3 points at it through the environment."""
-    pytest.importorskip("s3fs")
-    server_module = pytest.importorskip("moto.server")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "FSSPEC_S3_ENDPOINT_URL": endpoint,
-    }.items():
-        monkeypatch.setenv(name, value)
-    import fsspec
-
-    fsspec.config.set_conf_env(fsspec.config.conf)
-    fs = fsspec.filesystem("s3", skip_instance_cache=True)
-    fs.mkdir("tinlap-test")
-    try:
-        yield endpoint
-    finally:
-        fsspec.config.conf.pop("s3", None)
-        server.stop()
 
 
 def test_s3_storage_through_a_local_moto_server(

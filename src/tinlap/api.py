@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,6 +35,9 @@ import pyarrow.parquet as pq
 from tinlap.config import DedupConfig
 from tinlap.records import ProblemLog, Record
 from tinlap.settings import load_file, make_config, parse_size
+
+if TYPE_CHECKING:
+    from tinlap.io.remote import InputPath
 
 T = TypeVar("T")
 
@@ -57,13 +60,14 @@ class DedupResult(Generic[T]):
         clusters: ``clusters.parquet``'s table: ``id``, ``cluster_id``, ``kept``,
             ``duplicate_of``, ``jaccard``, ``containment``, ``reason``.
         summary: ``summary.json``'s contents (counts, problems, the whole configuration).
-        output: The output folder when the run wrote one (paths with ``output=``), else None.
+        output: The output folder (or URL) when the run wrote one (paths with ``output=``),
+            else None.
     """
 
     kept: T
     clusters: pa.Table
     summary: dict[str, Any]
-    output: Path | None = None
+    output: Path | str | None = None
 
     @property
     def removed_ids(self) -> list[str]:
@@ -87,7 +91,7 @@ class CleanResult(Generic[T]):
     cleaned: T
     removed_lines: pa.Table
     summary: dict[str, Any]
-    output: Path | None = None
+    output: Path | str | None = None
 
 
 def _settings(config: PathLike | Mapping[str, Any] | None, settings: dict[str, Any]) -> Any:
@@ -223,6 +227,7 @@ def _dedup_spilled(
     from dataclasses import replace
 
     from tinlap.engines.sharded import run_sharded
+    from tinlap.io.memory import kept_table
 
     with tempfile.TemporaryDirectory(prefix="tinlap-api-") as folder:
         path, out = Path(folder, "input.parquet"), Path(folder, "out")
@@ -233,7 +238,9 @@ def _dedup_spilled(
             [str(path)], out, spill_cfg, options, quiet=run["quiet"], problems=problems
         )
         clusters = pq.read_table(out / "clusters.parquet")
-        kept = pq.read_table(out / "kept.parquet", columns=[cfg.id_field, cfg.text_field])
+        kept = kept_table(out, "parquet", summary["kept_files"]).select(
+            [cfg.id_field, cfg.text_field]
+        )
     summary["config"] = cfg.to_dict()
     summary["inputs"] = []
     by_id = dict(zip(kept.column(0).to_pylist(), kept.column(1).to_pylist(), strict=True))
@@ -266,6 +273,23 @@ def _as_text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _output(output: str | os.PathLike[str] | None, scratch: str) -> Path | str:
+    """Where a run on files writes: ``output=`` (a folder, or an object store URL kept as
+    it is), else a folder in ``scratch``."""
+    from tinlap.io.remote import is_url
+
+    if output is None:
+        return Path(scratch, "out")
+    return output if isinstance(output, str) and is_url(output) else Path(output)
+
+
+def _readable(out: Path | str) -> InputPath:
+    """The output folder to read the results back from (remote for a URL)."""
+    from tinlap.io.remote import remote_path
+
+    return remote_path(out) if isinstance(out, str) else out
+
+
 def _dedup_paths(
     data: Any, cfg: DedupConfig, run: dict[str, Any], problems: ProblemLog
 ) -> DedupResult[pa.Table]:
@@ -275,6 +299,7 @@ def _dedup_paths(
     from tinlap.engines.sharded import default_memory_limit, run_sharded
     from tinlap.io.memory import kept_table
     from tinlap.io.read import discover
+    from tinlap.io.streams import open_binary
 
     inputs = [str(data)] if isinstance(data, str | os.PathLike) else [str(p) for p in data]
     engine = run["engine"]
@@ -283,7 +308,7 @@ def _dedup_paths(
         engine = plan(discover(inputs, cfg.input_format), limit, cfg.workers, True).engine
     against = None if run["against"] is None else Path(run["against"])
     with tempfile.TemporaryDirectory(prefix="tinlap-api-") as folder:
-        out = Path(run["output"]) if run["output"] is not None else Path(folder, "out")
+        out = _output(run["output"], folder)
         if engine == "in-memory":
             summary = run_dedup(
                 inputs, out, cfg, quiet=run["quiet"], problems=problems, against=against
@@ -292,11 +317,11 @@ def _dedup_paths(
             summary = run_sharded(
                 inputs, out, cfg, _sharded_options(run), quiet=run["quiet"], problems=problems
             )
-        clusters = pq.read_table(out / "clusters.parquet")
-        fmt = summary["output_format"]
-        name = {"parquet": "kept.parquet", "jsonl": "kept.jsonl", "txt": "kept"}[fmt]
-        kept = kept_table(out / name, fmt)
-    return DedupResult(kept, clusters, summary, Path(run["output"]) if run["output"] else None)
+        where = _readable(out)
+        with open_binary(where / "clusters.parquet") as f:
+            clusters = pq.read_table(f)
+        kept = kept_table(where, summary["output_format"], summary["kept_files"])
+    return DedupResult(kept, clusters, summary, None if run["output"] is None else out)
 
 
 # ---------------------------------------------------------------------------------------- clean
@@ -332,16 +357,17 @@ def clean(
     if is_paths(data):
         from tinlap.engines.inmemory import run_clean
         from tinlap.io.memory import kept_table
+        from tinlap.io.streams import open_binary
 
         inputs = [str(data)] if isinstance(data, str | os.PathLike) else [str(p) for p in data]
         with tempfile.TemporaryDirectory(prefix="tinlap-api-") as folder:
-            out = Path(run["output"]) if run["output"] is not None else Path(folder, "out")
+            out = _output(run["output"], folder)
             summary = run_clean(inputs, out, cfg, quiet=run["quiet"], problems=problems)
-            fmt = summary["output_format"]
-            name = {"parquet": "kept.parquet", "jsonl": "kept.jsonl", "txt": "kept"}[fmt]
-            cleaned = kept_table(out / name, fmt)
-            lines = pq.read_table(out / "removed_lines.parquet")
-        return CleanResult(cleaned, lines, summary, Path(run["output"]) if run["output"] else None)
+            where = _readable(out)
+            cleaned = kept_table(where, summary["output_format"], summary["kept_files"])
+            with open_binary(where / "removed_lines.parquet") as f:
+                lines = pq.read_table(f)
+        return CleanResult(cleaned, lines, summary, None if run["output"] is None else out)
     from tinlap.engines.inmemory import clean_memory
     from tinlap.io.memory import memory_input, rows_with_texts, to_records
 
@@ -527,4 +553,3 @@ class Index:
         problems = ProblemLog(strict=True)
         records, _ = to_records(memory_input(data), cfg, problems)
         return records
-

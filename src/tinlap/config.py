@@ -74,6 +74,9 @@ class DedupConfig:
     keep_policy: str = "longest"
     output_text: str = "cleaned"  # or "original"
     output_format: str | None = None  # None: the first input's format
+    # auto: the first input's (.jsonl.zst in, kept.jsonl.zst out), zstd columns for Parquet
+    output_compression: str = "auto"  # auto | none | gzip | zstd
+    output_shard_size: int | None = None  # bytes: split the kept corpus into numbered files
     # Execution
     workers: int = 1
     batch_size: int = 2000
@@ -111,6 +114,19 @@ class DedupConfig:
         if self.output_text not in ("cleaned", "original"):
             problems.append(
                 f"output text must be 'cleaned' or 'original', got {self.output_text!r}"
+            )
+        if self.output_compression not in ("auto", "none", "gzip", "zstd"):
+            problems.append(
+                "output compression must be auto, none, gzip or zstd, "
+                f"got {self.output_compression!r}"
+            )
+        if self.output_shard_size is not None and self.output_shard_size < 2**20:
+            problems.append(f"output shard size must be >= 1 MiB, got {self.output_shard_size}")
+        if self.output_format == "txt" and (
+            self.output_compression in ("gzip", "zstd") or self.output_shard_size
+        ):
+            problems.append(
+                "txt output is one file per document: it is neither compressed nor split"
             )
         if self.workers < 1 or self.batch_size < 1:
             problems.append("workers and batch size must be >= 1")

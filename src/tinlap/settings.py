@@ -83,7 +83,7 @@ def normalise(settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, An
             field, convert = FLAGS[name]
             config[field] = convert(bool(value))
         elif name in CONFIG_FIELDS:
-            config[name] = value
+            config[name] = parse_size(value) if name == "output_shard_size" else value
         elif name in RUN_OPTIONS:
             run[name] = value
         else:

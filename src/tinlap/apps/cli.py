@@ -30,11 +30,12 @@ from tinlap.core.decide import KEEP_POLICIES
 from tinlap.engines.executors import EXECUTORS
 from tinlap.engines.progress import set_progress
 from tinlap.io.read import FORMATS, InputError
-from tinlap.io.storage import NotOurs
+from tinlap.io.remote import is_url
+from tinlap.io.storage import NotOurs, StorageError
+from tinlap.io.write import COMPRESSIONS, OUTPUT_FORMATS, OutputOptionError
 from tinlap.records import ProblemLog, StrictInputError
 from tinlap.wording import count, number
 
-_OUTPUT_FORMATS = ("txt", "jsonl", "parquet")  # what KeptWriter writes (html, warc: input only)
 _DEFAULTS = DedupConfig()
 
 # Exit codes (README, "Exit codes"). 1 and 2 are click's: ClickException and UsageError.
@@ -181,10 +182,27 @@ _run_options = combine(
     ),
     click.option(
         "--output-format",
-        type=click.Choice(_OUTPUT_FORMATS),
+        type=click.Choice(OUTPUT_FORMATS),
         default=None,
         help="Format of the output corpus [default: the first input's format; jsonl for "
         "html, warc, csv and tsv input].",
+    ),
+    click.option(
+        "--output-compression",
+        type=click.Choice(COMPRESSIONS),
+        default="auto",
+        show_default=True,
+        help="Compression of the kept corpus. auto: the first input's (a .jsonl.zst input gives "
+        "kept.jsonl.zst, .gz gives .gz), zstd columns for Parquet, none for txt.",
+    ),
+    click.option(
+        "--output-shard-size",
+        default=None,
+        metavar="SIZE",
+        callback=lambda ctx, param, value: _size_or_none(value),
+        help="Split the kept corpus into numbered files of about SIZE each (256M, 1G): "
+        "kept-00000.jsonl.zst, kept-00001... The sharded engine's workers write them in "
+        "parallel. jsonl and parquet output.",
     ),
     click.option(
         "-j",
@@ -234,6 +252,10 @@ def _size(value: str | int) -> int:
         return int(float(number) * scale)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a size such as 4G or 512M") from None
+
+
+def _size_or_none(value: str | int | None) -> int | None:
+    return None if value is None else _size(value)
 
 
 _scale_options = combine(
@@ -304,13 +326,21 @@ _scale_options = combine(
 )
 
 
+def _output_location(ctx: click.Context, param: click.Parameter, value: str) -> Path | str:
+    """A local folder as a Path; an object store URL (s3://, gs://, hf://...) as it is."""
+    if is_url(value):
+        return value
+    return click.Path(file_okay=False, path_type=Path).convert(value, param, ctx)  # type: ignore[no-any-return]
+
+
 def _output_option(what: str) -> Decorator:
     return click.option(
         "-o",
         "--output",
-        type=click.Path(file_okay=False, path_type=Path),
         required=True,
-        help=f"Folder for {what}.",
+        callback=_output_location,
+        help=f"Folder for {what}: a local folder, or an object store URL such as "
+        "s3://bucket/out/ (pip install 'tinlap[s3]'; gs:// with tinlap[gcs]).",
     )
 
 
@@ -382,7 +412,6 @@ def dedup(**options: Any) -> None:
     from tinlap.engines.sharded import RunError, ShardedOptions, run_sharded
     from tinlap.engines.stages.ingest import BadShard
     from tinlap.index.store import IndexProblem
-    from tinlap.io.storage import StorageError
 
     against = options.pop("against")
     scale = ShardedOptions(
@@ -567,10 +596,14 @@ def _run(
         )
     except InputError as err:
         raise InputUnusable(str(err)) from None
+    except OutputOptionError as err:
+        raise click.UsageError(str(err)) from None
     except StrictInputError as err:
         raise RecordsSkipped(str(err)) from None
     except NotOurs as err:  # a folder tinlap did not create: refused, with its own exit code
         raise FolderRefused(str(err)) from None
+    except StorageError as err:  # e.g. an --output URL that cannot be written
+        raise click.ClickException(str(err)) from None
     return summary, problems, output, quiet, max_errors
 
 

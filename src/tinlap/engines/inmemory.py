@@ -32,13 +32,14 @@ from tinlap.core.normalise import repair_text
 from tinlap.engines.executors import Executor, LocalExecutor
 from tinlap.engines.progress import log_run, progress
 from tinlap.engines.stages.learn import load_model, save_model
+from tinlap.io.publish import committed
 from tinlap.io.read import Source, read_all, reader_options, run_sources
+from tinlap.io.remote import input_name, output_url
 from tinlap.io.schema import REMOVED_LINES_SCHEMA, cluster_table, run_summary
 from tinlap.io.storage import Storage
 from tinlap.io.write import (
     KeptCorpus,
-    committed,
-    output_format,
+    kept_layout,
     output_root,
     remove_stale,
     write_json_atomic,
@@ -211,6 +212,7 @@ class RunSetup:
 
     sources: list[Source]
     out_format: str
+    compression: str  # of the kept corpus
     executor: Executor
     model: ChromeModel | None
     model_ref: ModelRef
@@ -245,6 +247,9 @@ def _setup(
     model's file, when worker processes need one, lives in a private temporary folder."""
     clock = time.perf_counter()
     sources = run_sources(inputs, config, output_root(out_dir), problems)
+    out_format, compression = kept_layout(
+        config, sources, remote=output_url(output_root(out_dir)) is not None
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale(output_root(out_dir))  # scratch folders that older versions' killed runs left
     executor = LocalExecutor(config.workers)
@@ -264,7 +269,8 @@ def _setup(
         ref = model_ref(model, executor, Path(folder))
         yield RunSetup(
             sources,
-            output_format(config, sources),
+            out_format,
+            compression,
             executor,
             model,
             ref,
@@ -315,7 +321,7 @@ def run_dedup(
             out_dir / "clusters.parquet",
             cluster_table(result.decisions, corpus.ids, result.original_ids),
         )
-        written = _write_kept(parts, out_dir, run.out_format, removed, config, quiet, problems)
+        written, kept_files = _write_kept(parts, out_dir, run, removed, config, quiet, problems)
         timings["write"] = _lap(clock)
         learned = run.model.summary() if run.model else None
 
@@ -334,7 +340,8 @@ def run_dedup(
         timings=timings,
     )
     summary["cleaning"]["learned_boilerplate"] = learned
-    summary["inputs"] = [str(s.path.resolve()) for s in run.sources]
+    summary["kept_files"] = kept_files
+    summary["inputs"] = [input_name(s.path) for s in run.sources]
     if against is not None:
         summary["against"] = str(against.resolve())
     problems.write_jsonl(out_dir / "problems.jsonl")
@@ -458,15 +465,16 @@ def dedup_records(
 def _write_kept(
     parts: list[BatchSketch],
     out_dir: Path,
-    fmt: str,
+    run: RunSetup,
     removed: np.ndarray,
     config: DedupConfig,
     quiet: bool,
     problems: ProblemLog,
-) -> int:
-    """Write the kept documents into the output corpus, in input order."""
+) -> tuple[int, list[str]]:
+    """Write the kept documents into the output corpus, in input order; returns how many and
+    the corpus's files."""
     with (
-        KeptCorpus(out_dir, fmt, config, problems) as writer,
+        KeptCorpus(out_dir, run.out_format, config, problems, run.compression) as writer,
         progress("write", total=int((~removed).sum()), unit="doc", quiet=quiet) as bar,
     ):
         for part in parts:
@@ -475,7 +483,7 @@ def _write_kept(
                 if not is_removed:
                     writer.write(record, text)
                     bar.update(1)
-    return writer.count
+    return writer.count, writer.files
 
 
 def _lap(start: float) -> float:
@@ -529,7 +537,7 @@ def run_clean(
         tasks = _batches(run.records(config, problems), config, run.model_ref, run.repaired)
         tmp_lines = out_dir / f".removed_lines.parquet.{os.getpid()}.tmp"
         with (
-            KeptCorpus(out_dir, run.out_format, config, problems) as writer,
+            KeptCorpus(out_dir, run.out_format, config, problems, run.compression) as writer,
             pq.ParquetWriter(tmp_lines, REMOVED_LINES_SCHEMA, compression="zstd") as lines_out,
             progress("clean", unit="doc", quiet=quiet) as bar,
         ):
@@ -540,11 +548,11 @@ def run_clean(
                     writer.write(record, text)
                 documents += len(batch.records)
                 bar.update(len(batch.records))
-        written = writer.count
+        written, kept_files = writer.count, writer.files
         os.replace(tmp_lines, out_dir / "removed_lines.parquet")
         timings["clean_write"] = _lap(clock)
         learned = run.model.summary() if run.model else None
-        out_format, inputs_read = run.out_format, [str(s.path.resolve()) for s in run.sources]
+        out_format, inputs_read = run.out_format, [input_name(s.path) for s in run.sources]
     summary = {
         "tinlap_version": __version__,
         "documents_read": documents,
@@ -554,6 +562,7 @@ def run_clean(
         "lines_removed_by_rule": dict(sorted(by_rule.items())),
         "learned_boilerplate": learned,
         "output_format": out_format,
+        "kept_files": kept_files,
         "input_problems": {
             **problems.summary(),
             "messages": [str(p) for p in problems.problems[:1000]],

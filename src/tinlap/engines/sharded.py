@@ -38,21 +38,28 @@ from tinlap.engines.stages.context import (
     partitions_for,
 )
 from tinlap.engines.stages.exchange import gather
-from tinlap.engines.stages.ingest import load_part, merge_problems, shard_ids
+from tinlap.engines.stages.ingest import merge_problems, shard_ids
 from tinlap.engines.stages.runner import STAGES
 from tinlap.engines.stages.star import round_name
+from tinlap.engines.stages.write import kept_pairs, write_group, write_mask
+from tinlap.io.publish import committed
 from tinlap.io.read import InputError, Source, run_sources
+from tinlap.io.remote import file_identity, input_name, output_url
 from tinlap.io.schema import decisions_table, run_summary
-from tinlap.io.storage import CorruptIntermediate, Storage, StorageError, producer_of
+from tinlap.io.storage import CorruptIntermediate, Storage, StorageError, producer_of, task_dir
 from tinlap.io.write import (
     KeptCorpus,
-    committed,
-    output_format,
+    kept_ids_as_text,
+    kept_layout,
+    kept_name,
     output_root,
+    parquet_schema,
+    warn_columns,
+    widen_columns,
     write_json_atomic,
     write_table_atomic,
 )
-from tinlap.records import ProblemLog, Record, StrictInputError
+from tinlap.records import ProblemLog, StrictInputError
 from tinlap.wording import count
 
 DEFAULT_MEMORY_LIMIT = 2 * 2**30
@@ -101,6 +108,9 @@ def run_sharded(
     problems = problems if problems is not None else ProblemLog()
     started = time.perf_counter()
     sources = run_sources(inputs, config, output_root(out_dir), problems)
+    kept_format, kept_compression = kept_layout(
+        config, sources, remote=output_url(output_root(out_dir)) is not None
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     root = options.work or str(output_root(out_dir) / ".tinlap-work")
     storage = Storage(root)
@@ -124,6 +134,8 @@ def run_sharded(
         problems.strict,
         options.skip_bad_shards,
         components=options.components,
+        kept_format=kept_format,
+        kept_compression=kept_compression,
     )
     driver = _Driver(storage, executor, quiet)
     try:
@@ -164,8 +176,9 @@ def _claim(
         "format": 2,  # stage files hold data only (JSON, Arrow), no pickles of version 1
         "config": {k: v for k, v in config.to_dict().items() if k != "workers"},
         "inputs": [
-            [str(s.path.resolve()), s.format, s.path.stat().st_size, s.path.stat().st_mtime_ns]
+            [name, s.format, size, version]
             for s in sources
+            for name, size, version in [file_identity(s.path)]
         ],
         "task_memory": task_memory,
         "strict": strict,
@@ -186,9 +199,7 @@ def _claim(
 class _Driver:
     """Runs stages in order, each one's unfinished tasks only, and keeps their results."""
 
-    def __init__(
-        self, storage: Storage, executor: Executor, quiet: bool
-    ) -> None:
+    def __init__(self, storage: Storage, executor: Executor, quiet: bool) -> None:
         self.storage = storage
         self.executor = executor
         self.quiet = quiet
@@ -249,9 +260,9 @@ class _Driver:
 
     def stage(self, stage: str, ctx: RunContext) -> list[dict[str, Any]]:
         clock = time.perf_counter()
-        count = task_count(stage, ctx)
+        tasks = task_count(stage, ctx)
         results: list[dict[str, Any] | None] = [
-            self.storage.finished(stage, i) for i in range(count)
+            self.storage.finished(stage, i) for i in range(tasks)
         ]
         for done in results:
             if done is not None:
@@ -366,42 +377,81 @@ def _finish(
     del ids
     removed = np.zeros(ctx.documents, dtype=bool)
     removed[decisions.doc] = True
-    out_format = output_format(ctx.config, list(ctx.sources))
-    written = _write_kept(ctx, storage, out_dir, out_format, removed, problems, quiet)
+    if ctx.config.output_shard_size and ctx.kept_format != "txt" and ctx.shards:
+        written, files = _write_kept_parallel(ctx, storage, driver, out_dir, removed, problems)
+    else:
+        written, files = _write_kept(ctx, storage, out_dir, removed, problems, quiet)
     driver.seconds["write"] = round(time.perf_counter() - clock, 3)
-    return _summary(ctx, storage, driver, decisions, written, problems, out_format)
+    summary = _summary(ctx, storage, driver, decisions, written, problems, ctx.kept_format)
+    summary["kept_files"] = files
+    return summary
 
 
 def _write_kept(
     ctx: RunContext,
     storage: Storage,
     out_dir: Path,
-    out_format: str,
     removed: np.ndarray,
     problems: ProblemLog,
     quiet: bool,
-) -> int:
-    """Stream the kept documents shard by shard, in input order."""
-    config = ctx.config
-    original_text = config.output_text == "original"
+) -> tuple[int, list[str]]:
+    """Stream the kept documents shard by shard, in input order, from this process."""
     with (
-        KeptCorpus(out_dir, out_format, config, problems) as writer,
+        KeptCorpus(out_dir, ctx.kept_format, ctx.config, problems, ctx.kept_compression) as writer,
         progress("write", total=int((~removed).sum()), unit="doc", quiet=quiet) as bar,
     ):
         for shard in range(len(ctx.shards)):
-            records = load_part(storage, ctx, shard, text=original_text)
-            if original_text:
-                texts = [r.text for r in records]
-            else:
-                column = storage.read_table(f"sketch/{shard:05d}/docs.parquet", ["cleaned"])
-                texts = column.column("cleaned").to_pylist()
             gone = removed[ctx.offsets[shard] : ctx.offsets[shard + 1]]
-            for record, text, is_removed in zip(records, texts, gone.tolist(), strict=True):
-                if not is_removed:
-                    slim = Record(record.id, "", record.path, record.line, record.fields)
-                    writer.write(slim, text)
-                    bar.update(1)
-    return writer.count
+            for record, text in kept_pairs(storage, ctx, shard, gone):
+                writer.write(record, text)
+                bar.update(1)
+    return writer.count, writer.files
+
+
+def _write_kept_parallel(
+    ctx: RunContext,
+    storage: Storage,
+    driver: _Driver,
+    out_dir: Path,
+    removed: np.ndarray,
+    problems: ProblemLog,
+) -> tuple[int, list[str]]:
+    """A split kept corpus: the workers write its files (stage ``write``), this process numbers
+    them in input order into ``out_dir``."""
+    config = ctx.config
+    masks = [removed[ctx.offsets[s] : ctx.offsets[s + 1]] for s in range(len(ctx.shards))]
+    for shard, mask in enumerate(masks):
+        write_mask(storage, shard, mask)
+    schema = None
+    if ctx.kept_format == "parquet":  # one schema for every file, as one writer would fix it
+        pairs = (
+            pair
+            for shard in range(len(ctx.shards))
+            for pair in kept_pairs(storage, ctx, shard, masks[shard])
+        )
+        schema = parquet_schema(pairs, config, kept_ids_as_text(problems), config.output_shard_size)
+    ctx = replace(
+        ctx,
+        kept_ids_as_text=kept_ids_as_text(problems),
+        kept_schema=None if schema is None else schema.serialize().to_pybytes(),
+        write_group=write_group(ctx, config.output_shard_size or 0, ctx.kept_compression),
+    )
+    results = driver.stage("write", ctx)
+    written = sum(r["written"] for r in results)
+    files: list[str] = []
+    for task, result in enumerate(results):
+        if result["written"] == 0 and (written or files):
+            continue  # a share with nothing kept: no empty file (unless nothing was kept at all)
+        for name in result["files"]:
+            final = kept_name(ctx.kept_format, ctx.kept_compression, len(files))
+            storage.get_file(f"{task_dir('write', task)}/{name}", out_dir / final)
+            files.append(final)
+    widened = {name for r in results for name in r["widened"]}
+    for name in files if widened else ():
+        widen_columns(out_dir / name, widened, ctx.kept_compression)
+    dropped = {name for r in results for name in r["dropped"]}
+    warn_columns(problems, str(out_dir / files[0]), widened, dropped)
+    return written, files
 
 
 def _summary(
@@ -457,7 +507,7 @@ def _summary(
         summary["cleaning"]["learned_boilerplate"] = model
     else:
         summary["cleaning"]["learned_boilerplate"] = None
-    summary["inputs"] = [str(s.path.resolve()) for s in ctx.sources]
+    summary["inputs"] = [input_name(s.path) for s in ctx.sources]
     in_process = driver.executor.in_process
     task_cpu = sum(
         r.get("cpu_seconds", 0.0) for rs in results.values() for r in rs if not r.get("reused")

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tinlap.records import ProblemLog, Record
+
+if TYPE_CHECKING:
+    from tinlap.io.remote import InputPath
 
 
 @dataclass(frozen=True)
 class Source:
     """One input file, with its format decided once so readers never guess."""
 
-    path: Path
+    path: InputPath  # a local Path, or a remote UPath (s3://, gs://, hf://...)
     format: str  # a name of FORMATS
-    root: Path | None  # for rooted formats (txt, html): the folder ids are relative to
+    root: InputPath | None  # for rooted formats (txt, html): the folder ids are relative to
 
 # (source, problems, text_field, id_field, max_record_bytes) -> the file's records; everything
 # unusable goes to ``problems``, located by file and line.
@@ -36,6 +39,9 @@ class Format:
     rooted: bool = False  # a document's id is the file's path inside the folder given
     in_folders: bool = True  # picked up when a folder is walked (tables must be named)
     tabular: bool = False  # records with fields, so --html-field can name one
+    # may come gzip- or zstd-compressed (.jsonl.zst); containers with their own compression
+    # (Parquet, Arrow IPC) never are
+    wrapped: bool = True
 
 
 FORMATS: dict[str, Format] = {}

@@ -28,12 +28,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from tinlap.io.streams import STREAM_ERRORS, InputError, open_binary
 from tinlap.records import MapFn, ProblemLog, Record
+
+if TYPE_CHECKING:
+    from tinlap.io.remote import InputPath
 
 MAX_PAGE_BYTES = 5 * 2**20  # a bigger page is no article; lxml + trafilatura would take seconds
 PAGE_TIMEOUT = 10.0  # seconds of extraction per page (where a timer can interrupt it)
@@ -351,7 +353,9 @@ def zip_tasks(
 # ------------------------------------------------------------------------------------ .html files
 
 
-def html_file_page(path: Path, doc_id: str, problems: ProblemLog, max_bytes: int) -> Page | None:
+def html_file_page(
+    path: InputPath, doc_id: str, problems: ProblemLog, max_bytes: int
+) -> Page | None:
     """The page of one .html / .html.gz file, or None (an error logged) when unusable."""
     name = str(path)
     try:

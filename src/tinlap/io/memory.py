@@ -18,14 +18,17 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from tinlap.config import DedupConfig
 from tinlap.io.read import unique_ids
+from tinlap.io.streams import open_binary
 from tinlap.records import ProblemLog, Record
+
+if TYPE_CHECKING:
+    from tinlap.io.remote import InputPath
 
 KINDS = ("records", "strings", "arrow", "pandas", "polars", "datasets")
 _MISSING: Any = object()
@@ -276,18 +279,21 @@ def _arrow_rows(table: pa.Table, positions: list[int], texts: list[str], field: 
     return taken.set_column(index, column, pa.array(texts, type=column.type))
 
 
-def kept_table(path: Path, fmt: str) -> pa.Table:
-    """A written kept corpus (``kept.parquet``, ``kept.jsonl`` or ``kept/``) as one table."""
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+def kept_table(folder: InputPath, fmt: str, files: list[str]) -> pa.Table:
+    """A written kept corpus as one table: ``files`` (summary.json's ``kept_files``: one, or
+    the numbered files of a split, compressed or not) of ``folder``, local or remote."""
+    if fmt == "txt":
+        path = folder / files[0]
+        ids, texts = [], []
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            ids.append(file.relative_to(path).as_posix())
+            texts.append(file.read_text(encoding="utf-8"))
+        return pa.table({"id": pa.array(ids, pa.string()), "text": pa.array(texts, pa.string())})
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
 
-        return pq.read_table(path)
-    if fmt == "jsonl":
-        import pyarrow.json as pj
-
-        return pj.read_json(path)
-    ids, texts = [], []
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        ids.append(file.relative_to(path).as_posix())
-        texts.append(file.read_text(encoding="utf-8"))
-    return pa.table({"id": pa.array(ids, pa.string()), "text": pa.array(texts, pa.string())})
+    tables = []
+    for name in files:
+        with open_binary(folder / name) as f:  # gzip and zstd undone by their magic bytes
+            tables.append(pq.read_table(f) if fmt == "parquet" else pj.read_json(f))
+    return pa.concat_tables(tables, promote_options="permissive")

@@ -17,6 +17,7 @@ kinds, listed there.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import json
@@ -25,7 +26,7 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 import pyarrow as pa
@@ -33,23 +34,37 @@ import pyarrow.parquet as pq
 
 from tinlap.config import DedupConfig
 from tinlap.io.formats import FORMATS, Format, Source, by_suffix, register
+from tinlap.io.remote import is_url, local_path, output_url, remote_path
 from tinlap.io.streams import STREAM_ERRORS, InputError, decode, open_binary
+from tinlap.io.tables import (
+    LIMIT,
+    fields_of,
+    has_text_column,
+    table_records,
+    table_text,
+    texts_of,
+    warn_if_empty,
+)
 from tinlap.records import MapFn, Problem, ProblemLog, Record
+
+if TYPE_CHECKING:
+    from upath import UPath
+
+    from tinlap.io.remote import InputPath
 
 _COMPRESSION_SUFFIXES = (".gz", ".zst", ".zstd")
 _PARQUET_MAGIC = b"PAR1"
+_ARROW_MAGIC = b"ARROW1"
 _BOM = "\ufeff"
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\v\f\r") + b"\x7f"
 _BINARY_CONTROL_SHARE = 0.3  # above this share of control bytes a "text" file is binary junk
 _SNIFF_BYTES = 1 << 16
 _HAS_MAGIC = re.compile(r"[*?[]").search
 _PARQUET_BATCH_ROWS = 1024
-_TEXT_TYPES = (pa.string(), pa.large_string(), pa.binary(), pa.large_binary())
 _MISSING: Any = object()
 # Cleaning and sketching a document takes up to ~30 times its size (measured: 16 MB of text
 # peaked at 600 MB), so a worker's memory share bounds the document size too.
 DOCUMENT_MEMORY_FACTOR = 32
-_LIMIT = "limit per document (max_record_bytes, and 1/32 of a worker's --memory-limit share)"
 
 
 # --------------------------------------------------------------------------------------- discover
@@ -78,10 +93,10 @@ def discover(
     if not inputs:
         raise InputError("no input given")
     sources: list[Source] = []
-    seen: set[Path] = set()
+    seen: set[Path | str] = set()
     for item in inputs:
         for source in _expand(str(item), fmt, problems, follow_symlinks):
-            key = source.path.resolve()
+            key = source.path.resolve() if isinstance(source.path, Path) else str(source.path)
             if key not in seen:
                 seen.add(key)
                 sources.append(source)
@@ -91,6 +106,9 @@ def discover(
 def _expand(
     item: str, fmt: str | None, problems: ProblemLog | None, follow: bool = False
 ) -> list[Source]:
+    if is_url(item):
+        return _expand_remote(item, fmt, problems)
+    item = local_path(item)  # file:///data/x is /data/x
     path = Path(item)
     if path.is_dir():
         return _folder(path, path, fmt, problems, follow=follow)
@@ -119,6 +137,74 @@ def _glob_root(pattern: str) -> Path:
     """The pattern's fixed leading folders: txt ids found by a glob are relative to it."""
     parts = list(itertools.takewhile(lambda p: not _HAS_MAGIC(p), Path(pattern).parts[:-1]))
     return Path(*parts) if parts else Path()
+
+
+def _expand_remote(url: str, fmt: str | None, problems: ProblemLog | None) -> list[Source]:
+    """A URL (``s3://bucket/prefix/``, a glob of keys, one object): discovered as a local
+    path is, through its fsspec filesystem. An object store has no links or special files."""
+    path = remote_path(url)
+    try:
+        if _HAS_MAGIC(url):
+            matches = sorted(path.fs.glob(path.path))
+            if not matches:
+                raise InputError(f"{url}: no files match this pattern")
+            root = remote_path(_glob_root_url(url))
+            base = root.path.rstrip("/")
+            visible = [m for m in matches if not _hidden(m[len(base) :])]  # as glob.glob does
+            sources: list[Source] = []
+            for match in map(remote_path, map(path.fs.unstrip_protocol, visible)):
+                if match.is_dir():
+                    sources += _remote_folder(match, root, fmt, problems, required=False)
+                else:
+                    sources.append(_named_file(match, root, fmt))
+            return sources
+        if path.is_file():
+            return [_named_file(path, path.parent, fmt)]
+        if path.is_dir():
+            return _remote_folder(path, path, fmt, problems)
+    except InputError:
+        raise
+    except (OSError, ValueError) as err:  # no access, no such bucket, a broken endpoint
+        raise InputError(f"{url}: cannot list it ({type(err).__name__}: {err})") from None
+    raise InputError(f"{url}: no such file or folder")
+
+
+def _hidden(relative: str) -> bool:
+    return any(part.startswith(".") for part in relative.split("/"))
+
+
+def _glob_root_url(pattern: str) -> str:
+    """A URL pattern's fixed leading folders (``s3://b/crawl/*/x.txt`` -> ``s3://b/crawl``)."""
+    scheme, _, rest = pattern.partition("://")
+    parts = rest.split("/")[:-1]
+    fixed = list(itertools.takewhile(lambda p: not _HAS_MAGIC(p), parts))
+    return f"{scheme}://{'/'.join(fixed)}"
+
+
+def _remote_folder(
+    folder: UPath,
+    root: UPath,
+    fmt: str | None,
+    problems: ProblemLog | None,
+    *,
+    required: bool = True,
+) -> list[Source]:
+    """All non-hidden files under a remote folder (prefix) of a known (or the forced) format,
+    sorted by their path inside it; the same rules as a local folder walk."""
+    fs = folder.fs
+    base = folder.path.rstrip("/")
+    found: list[tuple[str, Source]] = []
+    for key in fs.find(base, withdirs=False):
+        relative = key[len(base) :].lstrip("/")
+        if not relative or _hidden(relative):
+            continue
+        path = remote_path(fs.unstrip_protocol(key))
+        source = _folder_source(path, root, fmt, problems)
+        if source is not None:
+            found.append((relative, source))
+    if not found and required:
+        raise InputError(f"{folder}: no {_FOLDER_FORMATS} files in this folder")
+    return [source for _, source in sorted(found, key=lambda pair: pair[0])]
 
 
 _SPECIAL_KINDS = (
@@ -199,29 +285,38 @@ def _folder(
             if name.startswith("."):
                 continue
             path = Path(dirpath, name)
-            file_fmt = fmt or _format_of_name(path)
-            if file_fmt is None or (fmt is None and not FORMATS[file_fmt].in_folders):
-                if problems is not None:
-                    problems.warning(
-                        str(path),
-                        0,
-                        "skipped_file",
-                        "not a .txt, .jsonl or .parquet file (nor .html or .warc; .csv and .tsv "
-                        "only when named); skipped (force a format to read it)",
-                    )
+            source = _folder_source(path, root, fmt, problems)
+            if source is None or _unreadable(path, root, follow, problems):
                 continue
-            if _unreadable(path, root, follow, problems):
-                continue
-            source = Source(path, file_fmt, root if FORMATS[file_fmt].rooted else None)
             found.append((path.relative_to(folder).as_posix(), source))
     if not found and required:
-        raise InputError(
-            f"{folder}: no .txt, .jsonl or .parquet files in this folder (nor .html or .warc)"
-        )
+        raise InputError(f"{folder}: no {_FOLDER_FORMATS} files in this folder")
     return [source for _, source in sorted(found, key=lambda pair: pair[0])]
 
 
-def _named_file(path: Path, root: Path, fmt: str | None) -> Source:
+_FOLDER_FORMATS = ".txt, .jsonl, .parquet, .arrow, .html or .warc"
+
+
+def _folder_source(
+    path: InputPath, root: InputPath, fmt: str | None, problems: ProblemLog | None
+) -> Source | None:
+    """A file found in a folder as a Source, or None (a ``skipped_file`` warning) when it is
+    of no format read from folders."""
+    file_fmt = fmt or _format_of_name(path)
+    if file_fmt is None or (fmt is None and not FORMATS[file_fmt].in_folders):
+        if problems is not None:
+            problems.warning(
+                str(path),
+                0,
+                "skipped_file",
+                f"not a {_FOLDER_FORMATS} file (.csv and .tsv only when named); skipped "
+                "(force a format to read it)",
+            )
+        return None
+    return Source(path, file_fmt, root if FORMATS[file_fmt].rooted else None)
+
+
+def _named_file(path: InputPath, root: InputPath, fmt: str | None) -> Source:
     file_fmt = fmt or _format_of_name(path)
     if file_fmt is None:
         suffix = Path(_without_compression(path.name)).suffix
@@ -241,22 +336,26 @@ def _without_compression(name: str) -> str:
     return name
 
 
-def _format_of_name(path: Path) -> str | None:
-    """Format from the file name, looking through a .gz/.zst suffix (Parquet is never wrapped)."""
+def _format_of_name(path: InputPath) -> str | None:
+    """Format from the file name, looking through a .gz/.zst suffix (Parquet and Arrow files are
+    never wrapped)."""
     name = path.name.lower()
     for suffix in _COMPRESSION_SUFFIXES:
         if name.endswith(suffix):
             fmt = by_suffix(Path(name.removesuffix(suffix)).suffix)
-            return fmt if fmt != "parquet" else None
+            return fmt if fmt is not None and FORMATS[fmt].wrapped else None
     return by_suffix(Path(name).suffix)
 
 
-def _sniff(path: Path) -> str:
+def _sniff(path: InputPath) -> str:
     """Format from the first bytes, for a file named explicitly without a known extension."""
     try:
         with path.open("rb") as f:
-            if f.read(4) == _PARQUET_MAGIC:
-                return "parquet"
+            magic = f.read(6)
+        if magic[:4] == _PARQUET_MAGIC:
+            return "parquet"
+        if magic == _ARROW_MAGIC:
+            return "arrow"
         with open_binary(path) as f:
             head = f.read(_SNIFF_BYTES)
     except STREAM_ERRORS as e:
@@ -416,11 +515,6 @@ def unique_ids(records: Iterable[Record], problems: ProblemLog) -> Iterator[Reco
         yield record
 
 
-def _warn_if_empty(text: str, path: str, line: int, problems: ProblemLog) -> None:
-    if not text or text.isspace():
-        problems.warning(path, line, "empty_text", "empty text; kept as an empty document")
-
-
 def _read_txt(source: Source, problems: ProblemLog, max_bytes: int) -> Iterator[Record]:
     path = str(source.path)
     try:
@@ -437,14 +531,14 @@ def _read_txt(source: Source, problems: ProblemLog, max_bytes: int) -> Iterator[
             path,
             0,
             "too_large",
-            f"file is over the {max_bytes:,}-byte {_LIMIT}; skipped",
+            f"file is over the {max_bytes:,}-byte {LIMIT}; skipped",
         )
         return
     if _looks_binary(data[:_SNIFF_BYTES]):
         problems.error(path, 0, "binary", "binary file (NUL or control bytes), not text; skipped")
         return
     text = decode(data, path, 0, problems, "file").removeprefix(_BOM)
-    _warn_if_empty(text, path, 0, problems)
+    warn_if_empty(text, path, 0, problems)
     doc_id = source.path.relative_to(source.root) if source.root else Path(source.path.name)
     yield Record(doc_id.as_posix(), text, path, 0, None)
 
@@ -532,7 +626,7 @@ class _JsonlReader:
         self._error(
             n,
             "too_large",
-            f"line is {size:,} bytes, over the {self.max_bytes:,}-byte {_LIMIT}; skipped",
+            f"line is {size:,} bytes, over the {self.max_bytes:,}-byte {LIMIT}; skipped",
         )
 
     def _parse_slowly(self, raw: bytes, n: int) -> Any:
@@ -591,7 +685,7 @@ class _JsonlReader:
                     f"{self.text_field!r} is a JSON {_json_type(text)}, not a string; skipped",
                 )
             return None
-        _warn_if_empty(text, self.path, n, self.problems)
+        warn_if_empty(text, self.path, n, self.problems)
         doc_id = obj.get(self.id_field)
         if doc_id is None or doc_id == "":
             doc_id = self._fallback_id(n)
@@ -639,124 +733,28 @@ def _read_parquet(
     source: Source, problems: ProblemLog, text_field: str, id_field: str, max_bytes: int
 ) -> Iterator[Record]:
     path = str(source.path)
-    try:
-        pfile = pq.ParquetFile(source.path)
-    except (pa.ArrowException, OSError) as e:
-        problems.error(path, 0, "unreadable", f"cannot read Parquet file: {e}; skipped")
-        return
-    schema, rows = pfile.schema_arrow, pfile.metadata.num_rows
-    if not _has_text_column(schema, text_field, f"{rows:,} rows", path, problems):
-        return
-    if not rows:
-        problems.warning(path, 0, "empty_file", "file has no rows")
-    others = [name for name in schema.names if name != text_field]
-    has_id = id_field in others
-    if not has_id and rows:
-        problems.warning(
-            path, 1, "missing_id", f'no {id_field!r} column; used "{source.path.name}:ROW" as ids'
+    with contextlib.ExitStack() as stack:
+        try:
+            where = source.path
+            if not isinstance(where, Path):  # a remote file: through its fsspec file object
+                where = stack.enter_context(where.open("rb"))
+            pfile = pq.ParquetFile(where)
+        except (pa.ArrowException, OSError) as e:
+            problems.error(path, 0, "unreadable", f"cannot read Parquet file: {e}; skipped")
+            return
+        rows = pfile.metadata.num_rows
+        batches = pfile.iter_batches(batch_size=_PARQUET_BATCH_ROWS)
+        yield from table_records(
+            source,
+            pfile.schema_arrow,
+            batches,
+            f"{rows:,} rows",
+            problems,
+            text_field,
+            id_field,
+            max_bytes,
+            what="Parquet",
         )
-    row = 0
-    try:
-        for batch in pfile.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
-            texts = _texts_of(batch.column(text_field))
-            fields = _fields_of(batch, others, path, row + 1, problems)
-            for text, record_fields in zip(texts, fields, strict=True):
-                row += 1
-                text = _parquet_text(text, path, row, text_field, max_bytes, problems)
-                if text is None:
-                    continue
-                doc_id = record_fields.get(id_field) if has_id else None
-                doc_id = (
-                    f"{source.path.name}:{row}" if doc_id is None or doc_id == "" else str(doc_id)
-                )
-                yield Record(doc_id, text, path, row, record_fields)
-    except (pa.ArrowException, OSError, UnicodeDecodeError) as e:
-        problems.error(
-            path,
-            row,
-            "unreadable",
-            f"Parquet read failed after row {row:,} ({e}); the rows before it were kept",
-        )
-
-
-def _texts_of(column: pa.Array) -> list[Any]:
-    """Python values of the text column; raw bytes when it holds invalid UTF-8 (decoded per row)."""
-    try:
-        return column.to_pylist()
-    except UnicodeDecodeError:  # Arrow does not validate UTF-8 when reading Parquet
-        return column.view(_binary_twin(column.type)).to_pylist()
-
-
-def _fields_of(
-    batch: pa.RecordBatch, names: list[str], path: str, row: int, problems: ProblemLog
-) -> list[dict[str, Any]]:
-    try:
-        return batch.select(names).to_pylist()
-    except UnicodeDecodeError:
-        problems.warning(
-            path,
-            row,
-            "invalid_utf8",
-            "invalid UTF-8 in a string column of rows "
-            f"{row:,}-{row + batch.num_rows - 1:,}; bad bytes replaced with U+FFFD",
-        )
-    columns = [_repaired_strings(batch.column(name)) for name in names]
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
-def _repaired_strings(column: pa.Array) -> list[Any]:
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        return column.to_pylist()
-    raw = column.view(_binary_twin(column.type)).to_pylist()
-    return [None if value is None else value.decode(errors="replace") for value in raw]
-
-
-def _binary_twin(kind: pa.DataType) -> pa.DataType:
-    return pa.large_binary() if pa.types.is_large_string(kind) else pa.binary()
-
-
-def _has_text_column(
-    schema: pa.Schema, text_field: str, size: str, path: str, problems: ProblemLog
-) -> bool:
-    if text_field not in schema.names:
-        columns = ", ".join(map(repr, schema.names[:10])) or "none"
-        problems.error(
-            path,
-            0,
-            "missing_text",
-            f"no {text_field!r} column (columns: {columns}); file ({size}) skipped",
-        )
-        return False
-    kind = schema.field(text_field).type
-    if kind not in _TEXT_TYPES:
-        problems.error(
-            path,
-            0,
-            "text_not_string",
-            f"column {text_field!r} has type {kind}, not string; file ({size}) skipped",
-        )
-        return False
-    return True
-
-
-def _parquet_text(
-    text: str | bytes | None, path: str, row: int, field: str, max_bytes: int, problems: ProblemLog
-) -> str | None:
-    if text is None:
-        problems.error(path, row, "missing_text", f"{field!r} is null; skipped")
-        return None
-    if len(text) > max_bytes:
-        problems.error(
-            path,
-            row,
-            "too_large",
-            f"text is over the {max_bytes:,}-character {_LIMIT}; skipped",
-        )
-        return None
-    if isinstance(text, bytes):
-        text = decode(text, path, row, problems, "text")
-    _warn_if_empty(text, path, row, problems)
-    return text
 
 
 def _read_csv(
@@ -819,7 +817,7 @@ def _read_csv(
         problems.error(path, 0, "unreadable", f"cannot read the CSV file: {e}; skipped")
         return
     with reader:
-        if not _has_text_column(reader.schema, text_field, "all rows", path, problems):
+        if not has_text_column(reader.schema, text_field, "all rows", path, problems):
             return
         others = [name for name in names if name != text_field]
         has_id = id_field in others
@@ -832,11 +830,11 @@ def _read_csv(
             )
         try:
             for batch in reader:
-                texts = _texts_of(batch.column(text_field))
-                fields = _fields_of(batch, others, path, row + 1, problems)
+                texts = texts_of(batch.column(text_field))
+                fields = fields_of(batch, others, path, row + 1, problems)
                 for text, record_fields in zip(texts, fields, strict=True):
                     row += 1
-                    text = _parquet_text(text, path, row, text_field, max_bytes, problems)
+                    text = table_text(text, path, row, text_field, max_bytes, problems)
                     if text is None:
                         continue
                     doc_id = record_fields.get(id_field) if has_id else None
@@ -856,16 +854,24 @@ def _read_csv(
 
 
 def _outside_output(sources: list[Source], out_dir: Path, problems: ProblemLog) -> list[Source]:
-    """Drop input files inside the output folder (a previous run's output is not input)."""
+    """Drop input files inside the output folder (a previous run's output is not input); for a
+    remote --output, ``out_dir`` is its local stand-in and the URL is checked too."""
     out = out_dir.resolve()
+    url = output_url(out_dir)
+    prefix = url.rstrip("/") + "/" if url else None
     kept = []
     for source in sources:
-        if source.path.resolve().is_relative_to(out):
-            problems.warning(str(source.path), 0, "skipped_output", "inside the output folder")
+        path = source.path
+        if isinstance(path, Path):
+            inside = path.resolve().is_relative_to(out)
+        else:
+            inside = prefix is not None and str(path).startswith(prefix)
+        if inside:
+            problems.warning(str(path), 0, "skipped_output", "inside the output folder")
         else:
             kept.append(source)
     if sources and not kept:
-        raise InputError(f"every input file is inside the output folder {out_dir}")
+        raise InputError(f"every input file is inside the output folder {url or out_dir}")
     return kept
 
 
@@ -907,8 +913,10 @@ def _txt(
 
 register(Format("txt", (".txt",), _txt, rooted=True))
 register(Format("jsonl", (".jsonl", ".ndjson", ".json"), _jsonl, tabular=True))
-register(Format("parquet", (".parquet", ".pq"), _read_parquet, tabular=True))
+register(Format("parquet", (".parquet", ".pq"), _read_parquet, tabular=True, wrapped=False))
 register(Format("csv", (".csv",), _read_csv, in_folders=False, tabular=True))
 register(Format("tsv", (".tsv",), _read_csv, in_folders=False, tabular=True))
 register(Format("html", (".html", ".htm", ".xhtml"), None, rooted=True))
 register(Format("warc", (".warc", ".wet"), None))
+
+from tinlap.io import arrow as _arrow  # noqa: E402, F401  (registers the Arrow IPC format)

@@ -8,7 +8,8 @@ whole file or none, never half of one. Parquet files carry page checksums, so a 
 after it was written is detected when it is read (``CorruptIntermediate``), not believed.
 
 The root is any fsspec URL: a local path, ``file://...``, ``s3://bucket/prefix`` (needs
-``s3fs``; credentials and endpoint from the usual AWS settings), ``memory://`` in tests.
+``s3fs``; credentials and endpoint from the usual AWS settings), ``gs://``, ``memory://`` in
+tests: any URL ``io.remote`` opens.
 """
 
 from __future__ import annotations
@@ -17,14 +18,19 @@ import io
 import os
 import posixpath
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from tinlap.io.remote import filesystem
 
 MARKER = "_SUCCESS"
 # Written first into a work root tinlap creates (or finds empty): only a root holding it is
@@ -65,13 +71,10 @@ class Storage:
     """A storage root: atomic writes, task markers, checked Parquet reads."""
 
     def __init__(self, root: str) -> None:
-        import fsspec
-
         try:
-            fs, base = fsspec.core.url_to_fs(root)
-        except (ImportError, ValueError) as err:
-            hint = " (pip install 'tinlap[s3]')" if root.startswith("s3") else ""
-            raise StorageError(f"cannot use storage root {root!r}: {err}{hint}") from err
+            fs, base = filesystem(root)
+        except (ImportError, ValueError) as err:  # the message names a missing extra
+            raise StorageError(f"cannot use storage root {root!r}: {err}") from err
         self.url = root
         self.fs = fs
         self.base = base.rstrip("/")
@@ -159,6 +162,38 @@ class Storage:
         if not self.fs.exists(target):
             return []
         return sorted(posixpath.basename(p.rstrip("/")) for p in self.fs.ls(target, detail=False))
+
+    @contextmanager
+    def local_folder(self, relative: str) -> Iterator[Path]:
+        """A local folder whose files become ``relative``'s on a clean exit: the folder itself
+        under a local root, else a temporary one uploaded file by file (each PUT atomic)."""
+        if self.local:
+            folder = Path(self.path(relative))
+            folder.mkdir(parents=True, exist_ok=True)
+            yield folder
+            return
+        with tempfile.TemporaryDirectory(prefix="tinlap-task-") as tmp:
+            yield Path(tmp)
+            for file in sorted(Path(tmp).iterdir()):
+                try:
+                    self.fs.put_file(str(file), self.path(f"{relative}/{file.name}"))
+                except OSError as err:
+                    raise StorageError(f"cannot write {self.path(relative)}: {err}") from err
+
+    def get_file(self, relative: str, target: Path) -> None:
+        """Bring a stored file to the local path ``target``: a hard link under a local root on
+        the same disk (no copy), else a copy or a download."""
+        source = self.path(relative)
+        try:
+            if self.local:
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copyfile(source, target)
+            else:
+                self.fs.get_file(source, str(target))
+        except FileNotFoundError as err:
+            raise CorruptIntermediate(relative, "missing although its task finished") from err
 
     def usage(self) -> int:
         """Bytes stored under the root (the run's temporary disk use)."""

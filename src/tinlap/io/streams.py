@@ -10,11 +10,14 @@ import gzip
 import io
 import zlib
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import zstandard
 
 from tinlap.records import ProblemLog
+
+if TYPE_CHECKING:
+    from tinlap.io.remote import InputPath
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -83,15 +86,36 @@ class _ZstdRaw(io.RawIOBase):
         super().close()
 
 
-def open_binary(path: Path) -> BinaryIO:
-    """Open for reading, decompressing gzip or zstd by magic bytes (not trusting the name)."""
-    with path.open("rb") as probe:
-        magic = probe.read(4)
+class _OwnedGzip(gzip.GzipFile):
+    """A gzip reader that closes the file it was given (GzipFile leaves a given file open)."""
+
+    def close(self) -> None:
+        fileobj = self.fileobj
+        try:
+            super().close()
+        finally:
+            if fileobj is not None:
+                fileobj.close()
+
+
+def open_binary(path: InputPath) -> BinaryIO:
+    """Open for reading, decompressing gzip or zstd by magic bytes (not trusting the name).
+
+    ``path`` is a local ``Path`` or a remote ``UPath`` (an fsspec file: buffered, seekable)."""
+    raw = path.open("rb", buffering=1 << 16) if isinstance(path, Path) else path.open("rb")
+    try:
+        magic = raw.read(4)
+        raw.seek(0)
+    except BaseException:
+        raw.close()
+        raise
     if magic.startswith(_GZIP_MAGIC):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return _OwnedGzip(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if magic == _ZSTD_MAGIC:
-        return io.BufferedReader(_ZstdRaw(path.open("rb")), 1 << 20)  # type: ignore[return-value]
-    return path.open("rb", buffering=1 << 16)
+        return io.BufferedReader(_ZstdRaw(raw), 1 << 20)  # type: ignore[return-value]
+    if isinstance(path, Path):
+        return raw  # type: ignore[no-any-return]
+    return io.BufferedReader(raw, 1 << 20)  # fsspec files have no readline(limit)
 
 
 def decode(data: bytes, path: str, line: int, problems: ProblemLog, what: str) -> str:

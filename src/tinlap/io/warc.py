@@ -23,11 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tinlap.io.html import MissingExtraError, Page
 from tinlap.io.streams import STREAM_ERRORS, decode, open_binary
 from tinlap.records import ProblemLog
+
+if TYPE_CHECKING:
+    from tinlap.io.remote import InputPath
 
 _WARC_EXTRA = "pip install 'tinlap[warc]'"
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xhtml"})
@@ -137,7 +140,7 @@ class _Skips:
             problems.counts[("warning", kind)] += n - 1
 
 
-def warc_pages(path: Path, problems: ProblemLog, max_bytes: int) -> Iterator[Page]:
+def warc_pages(path: InputPath, problems: ProblemLog, max_bytes: int) -> Iterator[Page]:
     """The pages of one WARC / WET file (plain .warc, .warc.gz, .wet.gz...), in file order."""
     iterator_class = _warcio()
     name = str(path)

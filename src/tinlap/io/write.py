@@ -7,7 +7,7 @@ only once complete, so a crash (or an exception) leaves either the previous outp
 from __future__ import annotations
 
 import contextlib
-import functools
+import gzip
 import hashlib
 import json
 import os
@@ -15,7 +15,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 from types import TracebackType
@@ -24,24 +24,50 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+import zstandard
 
 from tinlap import __version__
 from tinlap.config import DedupConfig
 from tinlap.io.read import Source
+from tinlap.io.remote import REMOTE_OUTPUT
 from tinlap.io.storage import OWNER, NotOurs, fsync_dir
 from tinlap.records import ProblemLog, Record
 
-_KEPT_NAMES = {"txt": "kept", "jsonl": "kept.jsonl", "parquet": "kept.parquet"}
 KEPT_NAMES = "kept_names.parquet"  # txt output: id -> file of the ids that needed escaping
 _PARQUET_BATCH_ROWS = 10_000
 _PARQUET_BATCH_CHARS = 64 * 2**20  # flush early on long documents to keep memory bounded
 _PARQUET_COMPRESSION = "zstd"
+OUTPUT_FORMATS = ("txt", "jsonl", "parquet")
+COMPRESSIONS = ("auto", "none", "gzip", "zstd")
+_SUFFIX = {"none": "", "gzip": ".gz", "zstd": ".zst"}
+_GZIP_LEVEL = 6  # gzip's own default of 9 is 3x slower for 1% less
+_ZSTD_LEVEL = 3
+# What a kept corpus may be named: kept/, kept.jsonl[.gz|.zst], kept.parquet, kept-00012.*.
+KEPT_FILE = re.compile(r"^kept(-\d{5,})?(\.jsonl(\.gz|\.zst)?|\.parquet)?$")
+
+
+class OutputOptionError(ValueError):
+    """Output options that cannot go together (e.g. compressed or split .txt output)."""
+
+
+def kept_name(fmt: str, compression: str = "none", index: int | None = None) -> str:
+    """The name of a kept corpus file: ``kept.jsonl.zst``, or the ``index``-th of a split one,
+    ``kept-00003.jsonl.zst``; ``kept`` (a folder) for txt output."""
+    if fmt == "txt":
+        return "kept"
+    number = "" if index is None else f"-{index:05d}"
+    return f"kept{number}.{fmt}{_SUFFIX[compression] if fmt == 'jsonl' else ''}"
 
 
 class KeptWriter:
     """Streams kept documents to ``out_dir`` in the input's format, in bounded memory.
 
     Use as a context manager: a clean exit publishes the output, an exception discards it.
+    ``compression`` (none, gzip, zstd) is the JSONL file's, or the Parquet column codec.
+    With ``shard_size`` (bytes) the corpus is split into numbered files, each closed once it
+    reaches that size (so at most one document and a compressor block over it), published one
+    by one; a Parquet split keeps one schema over all its files. ``schema`` fixes a Parquet
+    output's schema from the start (the workers of a parallel write share one).
     ``dropped_columns`` names fields that Parquet output had to drop because they first
     appeared after the schema was fixed by the first batch.
     """
@@ -54,39 +80,65 @@ class KeptWriter:
         text_field: str = "text",
         id_field: str = "id",
         ids_as_text: bool = False,
+        compression: str = "none",
+        shard_size: int | None = None,
+        schema: pa.Schema | None = None,
     ) -> None:
         """``ids_as_text``: write the id column as text (needed for Parquet once any id was
         renamed ``id#2`` or invented as FILE:LINE, which an integer column cannot hold)."""
-        if fmt not in _KEPT_NAMES:
-            raise ValueError(f"unknown output format {fmt!r}: use one of {', '.join(_KEPT_NAMES)}")
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.path = out_dir / _KEPT_NAMES[fmt]
-        self._tmp = _temp_name(self.path)
-        sink_class = {"txt": _TxtSink, "jsonl": _JsonlSink, "parquet": _ParquetSink}[fmt]
-        self._sink = sink_class(self._tmp, text_field, id_field)
-        if ids_as_text and isinstance(self._sink, _ParquetSink):
-            self._sink.ids_as_text = True
+        if fmt not in OUTPUT_FORMATS:
+            raise ValueError(
+                f"unknown output format {fmt!r}: use one of {', '.join(OUTPUT_FORMATS)}"
+            )
+        if compression not in _SUFFIX:
+            raise ValueError(f"unknown compression {compression!r}: none, gzip or zstd")
+        if fmt == "txt" and (compression != "none" or shard_size):
+            raise OutputOptionError(
+                "txt output is one file per document: it is neither compressed nor split "
+                "(use --output-format jsonl or parquet)"
+            )
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.fmt = fmt
+        self.compression = compression
+        self.shard_size = shard_size
+        self._options = {"text_field": text_field, "id_field": id_field}
+        self._ids_as_text = ids_as_text
+        self._schema = schema
+        self.files: list[str] = []  # published so far, in order
+        self.dropped_columns: set[str] = set()
+        self.widened_columns: set[str] = set()
         self._count = 0
         self._closed = False
+        self._open()
+
+    def _open(self) -> None:
+        index = len(self.files) if self.shard_size else None
+        self.path = self.out_dir / kept_name(self.fmt, self.compression, index)
+        self._tmp = _temp_name(self.path)
+        if self.fmt == "txt":
+            self._sink: _TxtSink | _JsonlSink | _ParquetSink = _TxtSink(self._tmp)
+        elif self.fmt == "jsonl":
+            self._sink = _JsonlSink(self._tmp, compression=self.compression, **self._options)
+        else:
+            self._sink = _ParquetSink(
+                self._tmp,
+                codec=self.compression,
+                schema=self._schema,
+                ids_as_text=self._ids_as_text,
+                batch_chars=_batch_chars(self.shard_size),
+                **self._options,
+            )
+        self._in_file = 0
 
     @property
     def count(self) -> int:
         return self._count
 
     @property
-    def dropped_columns(self) -> set[str]:
-        return getattr(self._sink, "dropped", set())
-
-    @property
     def renamed(self) -> dict[str, str]:
         """Ids written under an escaped file name (txt output), id -> name under kept/."""
-        return getattr(self._sink, "renamed", {})
-
-    @property
-    def widened_columns(self) -> set[str]:
-        """Parquet columns rewritten as text because later records did not fit their type."""
-        return getattr(self._sink, "widened", set())
+        return self._sink.renamed if isinstance(self._sink, _TxtSink) else {}
 
     def write(self, record: Record, text: str) -> None:
         """Write ``record`` with ``text`` (cleaned or original) as its text."""
@@ -94,17 +146,26 @@ class KeptWriter:
             raise ValueError("KeptWriter is closed")
         self._sink.write(record, text)
         self._count += 1
+        self._in_file += 1
+        if self.shard_size and self._sink.size() >= self.shard_size:
+            self._finish_file()
+            self._open()
 
-    def close(self) -> None:
-        """Finish the output and move it into place."""
-        if self._closed:
-            return
-        self._closed = True
+    def _finish_file(self) -> None:
+        """Complete the current file and move it into place."""
+        sink = self._sink
         try:
-            self._sink.finish()
+            sink.finish()
         except BaseException:
             _remove(self._tmp)
             raise
+        if isinstance(sink, _ParquetSink):
+            self.dropped_columns |= sink.dropped
+            widened = sink.widened - self.widened_columns
+            for name in self.files:  # earlier files of a split take the wider column too
+                widen_columns(self.out_dir / name, widened, self.compression)
+            self.widened_columns |= sink.widened
+            self._schema = sink.schema
         if self.renamed:  # the escaped names, beside the folder (ids are not file names)
             write_table_atomic(
                 self.path.with_name(KEPT_NAMES),
@@ -113,12 +174,33 @@ class KeptWriter:
                 ),
             )
         _publish(self._tmp, self.path)
+        self.files.append(self.path.name)
 
-    def abort(self) -> None:
-        """Throw the partial output away, keeping whatever was at the final path before."""
+    def close(self) -> None:
+        """Finish the output and move it into place (a split's last file only if not empty)."""
         if self._closed:
             return
         self._closed = True
+        if self._in_file or not self.files:
+            self._finish_file()
+        else:
+            self._discard_file()
+
+    def abort(self) -> None:
+        """Throw the partial output away, keeping whatever was at the final path before (the
+        files of a split this writer already published go too)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._discard_file()
+        finally:
+            if self.shard_size:
+                for name in self.files:
+                    _remove(self.out_dir / name)
+                self.files = []
+
+    def _discard_file(self) -> None:
         try:
             self._sink.discard()
         finally:
@@ -162,7 +244,7 @@ class _TxtSink:
     folder, too long, NUL, reserved, or clashing with another document's file or folder) gets a
     safe escaped name (``escaped_name``), listed in ``renamed`` (written as kept_names.parquet)."""
 
-    def __init__(self, tmp: Path, text_field: str, id_field: str) -> None:
+    def __init__(self, tmp: Path) -> None:
         tmp.mkdir()
         self._root = tmp
         self._made: set[Path] = {tmp}
@@ -197,6 +279,9 @@ class _TxtSink:
         """Nothing is buffered: each document was written whole."""
 
     discard = finish
+
+    def size(self) -> int:
+        return 0  # never split
 
 
 # Names some systems reserve (Windows devices), with or without an extension.
@@ -239,8 +324,23 @@ def escaped_name(doc_id: str) -> str:
 
 
 class _JsonlSink:
-    def __init__(self, tmp: Path, text_field: str, id_field: str) -> None:
-        self._file = tmp.open("xb", buffering=1 << 20)
+    """JSON Lines, plain or through a gzip or zstd stream (deterministic bytes: no name or
+    time in the gzip header), so the same kept corpus always compresses to the same file."""
+
+    def __init__(
+        self, tmp: Path, text_field: str, id_field: str, compression: str = "none"
+    ) -> None:
+        self._raw = tmp.open("xb", buffering=1 << 20)
+        self._file: Any
+        if compression == "gzip":
+            self._file = gzip.GzipFile(
+                filename="", mode="wb", compresslevel=_GZIP_LEVEL, fileobj=self._raw, mtime=0
+            )
+        elif compression == "zstd":
+            compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL, write_checksum=True)
+            self._file = compressor.stream_writer(self._raw, closefd=False)
+        else:
+            self._file = self._raw
         self._text_field = text_field
         self._id_field = id_field
 
@@ -249,8 +349,16 @@ class _JsonlSink:
         self._file.write(_json(row))
         self._file.write(b"\n")
 
+    def size(self) -> int:
+        """Bytes in the file so far (a compressor's pending block not yet counted)."""
+        return self._raw.tell()
+
     def finish(self) -> None:
-        self._file.close()
+        try:
+            if self._file is not self._raw:
+                self._file.close()
+        finally:
+            self._raw.close()
 
     discard = finish
 
@@ -263,63 +371,78 @@ def _json(value: Any) -> bytes:
 
 
 class _ParquetSink:
-    """Buffers rows into batches; the first batch fixes the schema for the whole file."""
+    """Buffers rows into batches; the first batch fixes the schema for the whole file, unless
+    ``schema`` is given. ``codec`` is the column compression (none, gzip, zstd)."""
 
-    def __init__(self, tmp: Path, text_field: str, id_field: str) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        text_field: str,
+        id_field: str,
+        *,
+        codec: str = _PARQUET_COMPRESSION,
+        schema: pa.Schema | None = None,
+        ids_as_text: bool = False,
+        batch_chars: int = _PARQUET_BATCH_CHARS,
+    ) -> None:
         self._tmp = tmp
         self._text_field = text_field
         self._id_field = id_field
-        self._rows: list[dict[str, Any]] = []
+        self._codec = codec
+        self._batch_chars = batch_chars
+        self.schema = schema
+        self.rows: list[dict[str, Any]] = []  # buffered, not yet written
         self._chars = 0
         self._writer: pq.ParquetWriter | None = None
         self.dropped: set[str] = set()
         self.widened: set[str] = set()
-        self.ids_as_text = False
+        self.ids_as_text = ids_as_text
 
     def write(self, record: Record, text: str) -> None:
+        if self.add(record, text):
+            self._flush()
+
+    def add(self, record: Record, text: str) -> bool:
+        """Buffer a row; True when the batch is full."""
         row = _output_row(record, text, self._text_field, self._id_field)
         if self.ids_as_text and row.get(self._id_field) is not None:
             row[self._id_field] = str(row[self._id_field])
-        self._rows.append(row)
+        self.rows.append(row)
         self._chars += len(text)
-        if len(self._rows) >= _PARQUET_BATCH_ROWS or self._chars >= _PARQUET_BATCH_CHARS:
-            self._flush()
+        return len(self.rows) >= _PARQUET_BATCH_ROWS or self._chars >= self._batch_chars
+
+    def size(self) -> int:
+        """Bytes written so far (whole row groups)."""
+        return self._tmp.stat().st_size if self._writer is not None else 0
 
     def _flush(self) -> None:
-        if self._writer is None:
-            table = _first_table(self._rows, self._id_field, self._text_field)
-            self._writer = pq.ParquetWriter(
-                self._tmp, table.schema, compression=_PARQUET_COMPRESSION
-            )
+        if self.schema is None:
+            table = _first_table(self.rows, self._id_field, self._text_field)
+            self.schema = table.schema
         else:
             try:
-                table = self._conform(self._rows, self._writer.schema)
+                table = self._conform(self.rows, self.schema)
             except _TypeClash as clash:
                 self._widen_to_text(clash.name)
-                table = self._conform(self._rows, self._writer.schema)
+                table = self._conform(self.rows, self.schema)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, self.schema, compression=self._codec)
         self._writer.write_table(table)
-        self._rows, self._chars = [], 0
+        self.rows, self._chars = [], 0
 
     def _widen_to_text(self, name: str) -> None:
         """A later record does not fit a column's type: make that column text, rewriting what
         was already written (streamed batch by batch), rather than lose the output."""
-        assert self._writer is not None
-        schema = self._writer.schema
-        field = schema.field(name)
-        wider = schema.set(schema.get_field_index(name), field.with_type(pa.string()))
-        self._writer.close()
-        old = self._tmp.with_name(self._tmp.name + ".old")
-        os.replace(self._tmp, old)
-        self._writer = pq.ParquetWriter(self._tmp, wider, compression=_PARQUET_COMPRESSION)
-        for batch in pq.ParquetFile(old).iter_batches():
-            column = batch.column(name)
-            text = pa.array([_as_text(v) for v in column.to_pylist()], type=pa.string())
-            batch = batch.set_column(
-                batch.schema.get_field_index(name), field.with_type(pa.string()), text
-            )
-            self._writer.write_table(pa.Table.from_batches([batch], schema=wider))
-        old.unlink()
+        assert self.schema is not None
+        self.schema = _text_schema(self.schema, {name})
         self.widened.add(name)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+            old = self._tmp.with_name(self._tmp.name + ".old")
+            os.replace(self._tmp, old)
+            self._writer = _copy_as_text(old, self._tmp, self.schema, {name}, self._codec)
+            old.unlink()
 
     def _conform(self, rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
         """Later batches take the first batch's schema: missing columns null, new ones dropped."""
@@ -329,13 +452,52 @@ class _ParquetSink:
         return pa.Table.from_arrays(columns, schema=schema)
 
     def finish(self) -> None:
-        if self._writer is None or self._rows:
+        if self._writer is None or self.rows:
             self._flush()
+        assert self._writer is not None
         self._writer.close()
 
     def discard(self) -> None:
         if self._writer is not None:
             self._writer.close()
+
+
+def _batch_chars(shard_size: int | None) -> int:
+    """Characters buffered per row group: a quarter of a split's file size at most, so that
+    files end near it."""
+    return min(_PARQUET_BATCH_CHARS, (shard_size or 1 << 62) // 4)
+
+
+def _text_schema(schema: pa.Schema, names: set[str]) -> pa.Schema:
+    for name in names:
+        index = schema.get_field_index(name)
+        schema = schema.set(index, schema.field(index).with_type(pa.string()))
+    return schema
+
+
+def _copy_as_text(
+    source: Path, target: Path, schema: pa.Schema, names: set[str], codec: str
+) -> pq.ParquetWriter:
+    """Copy the Parquet file ``source`` to ``target`` with columns ``names`` as text (batch by
+    batch); returns the writer, still open for more rows."""
+    writer = pq.ParquetWriter(target, schema, compression=codec)
+    for batch in pq.ParquetFile(source).iter_batches():
+        for name in names:
+            index = batch.schema.get_field_index(name)
+            text = pa.array([_as_text(v) for v in batch.column(name).to_pylist()], pa.string())
+            batch = batch.set_column(index, schema.field(name), text)
+        writer.write_table(pa.Table.from_batches([batch], schema=schema))
+    return writer
+
+
+def widen_columns(path: Path, names: set[str], codec: str) -> None:
+    """Rewrite the published Parquet file ``path`` with ``names`` as text columns (when a later
+    file of the same split had to widen them), atomically."""
+    schema = pq.read_schema(path)
+    names = {n for n in names if n in schema.names and not _is_text(schema.field(n).type)}
+    if names:
+        with _atomic(path) as tmp:
+            _copy_as_text(path, tmp, _text_schema(schema, names), names, codec).close()
 
 
 def _first_table(rows: list[dict[str, Any]], id_field: str, text_field: str) -> pa.Table:
@@ -487,31 +649,78 @@ def output_format(config: DedupConfig, sources: list[Source]) -> str:
     return config.output_format or _OUTPUT_FOR_INPUT.get(first, first)
 
 
+def output_compression(config: DedupConfig, sources: list[Source], fmt: str) -> str:
+    """The kept corpus's compression: as asked, else the first input's (``.jsonl.zst`` in,
+    ``kept.jsonl.zst`` out; ``.gz`` likewise), zstd columns for Parquet, none for txt."""
+    asked = config.output_compression
+    if asked != "auto":
+        return asked
+    if fmt != "jsonl":
+        return "zstd" if fmt == "parquet" else "none"
+    name = sources[0].path.name.lower() if sources else ""
+    if name.endswith(".gz"):
+        return "gzip"
+    return "zstd" if name.endswith((".zst", ".zstd")) else "none"
+
+
+def kept_layout(
+    config: DedupConfig, sources: list[Source], *, remote: bool = False
+) -> tuple[str, str]:
+    """(format, compression) of a run's kept corpus, checked before the run does any work:
+    txt output (one file per document) is neither compressed nor split, nor sent to an object
+    store (``remote``)."""
+    fmt = output_format(config, sources)
+    compression = output_compression(config, sources, fmt)
+    if fmt == "txt" and (compression != "none" or config.output_shard_size or remote):
+        raise OutputOptionError(
+            "txt output is one file per document: --output-compression, --output-shard-size "
+            "and an object store --output need --output-format jsonl or parquet"
+        )
+    return fmt, compression
+
+
 class KeptCorpus:
     """The kept corpus of a run, written one document at a time (both engines write it so).
 
     A document the output format cannot hold (e.g. an id that is no safe .txt path) is an
-    error naming its file and line, never a silent loss; columns widened to text are warned.
+    error naming its file and line, never a silent loss; columns widened to text, and columns
+    dropped because they first appeared after a Parquet schema was fixed, are warned.
+    ``ids_as_text`` overrides what the problems say (a parallel write's tasks get the run's).
     """
 
-    def __init__(self, out_dir: Path, fmt: str, config: DedupConfig, problems: ProblemLog) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        fmt: str,
+        config: DedupConfig,
+        problems: ProblemLog,
+        compression: str = "none",
+        *,
+        ids_as_text: bool | None = None,
+        schema: pa.Schema | None = None,
+    ) -> None:
         # Ids renamed id#2 or invented as FILE:LINE are text: a Parquet id column must hold them.
-        renamed = (
-            problems.counts[("warning", "duplicate_id")]
-            + problems.counts[("warning", "missing_id")]
-        )
+        if ids_as_text is None:
+            ids_as_text = kept_ids_as_text(problems)
         self.problems = problems
         self.writer = KeptWriter(
             out_dir,
             fmt,
             text_field=config.text_field,
             id_field=config.id_field,
-            ids_as_text=renamed > 0,
+            ids_as_text=ids_as_text,
+            compression=compression,
+            shard_size=config.output_shard_size,
+            schema=schema,
         )
 
     @property
     def count(self) -> int:
         return self.writer.count
+
+    @property
+    def files(self) -> list[str]:
+        return self.writer.files
 
     def __enter__(self) -> KeptCorpus:
         self.writer.__enter__()
@@ -519,20 +728,65 @@ class KeptCorpus:
 
     def __exit__(self, *exc: Any) -> None:
         self.writer.__exit__(*exc)
-        for name in sorted(self.writer.widened_columns):
-            self.problems.warning(
-                str(self.writer.path),
-                0,
-                "widened_column",
-                f"column {name!r}: later records did not fit the first ones' type; "
-                "written as text",
-            )
+        writer = self.writer
+        warn_columns(
+            self.problems, str(writer.path), writer.widened_columns, writer.dropped_columns
+        )
 
     def write(self, record: Record, text: str) -> None:
         try:
             self.writer.write(record, text)
         except ValueError as err:
             self.problems.error(record.path, record.line, "unwritable", str(err))
+
+
+def warn_columns(problems: ProblemLog, path: str, widened: set[str], dropped: set[str]) -> None:
+    """Warn of Parquet columns written as text, and of fields not written at all."""
+    for name in sorted(widened):
+        problems.warning(
+            path,
+            0,
+            "widened_column",
+            f"column {name!r}: later records did not fit the first ones' type; written as text",
+        )
+    for name in sorted(dropped):
+        problems.warning(
+            path,
+            0,
+            "dropped_column",
+            f"field {name!r} first appears after the Parquet schema was fixed by the first "
+            "records; not written (--output-format jsonl keeps every field)",
+        )
+
+
+def parquet_schema(
+    pairs: Iterable[tuple[Record, str]],
+    config: DedupConfig,
+    ids_as_text: bool,
+    shard_size: int | None = None,
+) -> pa.Schema:
+    """The schema a Parquet ``KeptWriter`` would fix from its first batch of ``pairs`` (record,
+    output text): what the writers of a parallel split all take."""
+    sink = _ParquetSink(
+        Path(os.devnull),
+        config.text_field,
+        config.id_field,
+        ids_as_text=ids_as_text,
+        batch_chars=_batch_chars(shard_size),
+    )
+    for record, text in pairs:
+        if sink.add(record, text):
+            break
+    return _first_table(sink.rows, config.id_field, config.text_field).schema
+
+
+def kept_ids_as_text(problems: ProblemLog) -> bool:
+    """Whether some ids were renamed ``id#2`` or invented as FILE:LINE (text, whatever the
+    input's id type), so a Parquet id column must be text."""
+    return (
+        problems.counts[("warning", "duplicate_id")] + problems.counts[("warning", "missing_id")]
+        > 0
+    )
 
 
 # ------------------------------------------------------------------------- the output folder
@@ -545,7 +799,6 @@ STAGING = ".tinlap-staging-"
 _OTHER_OUTPUTS = ("removed_lines.parquet", "problems.jsonl")
 OUTPUT_NAMES = frozenset(
     [
-        *_KEPT_NAMES.values(),
         KEPT_NAMES,
         "clusters.parquet",
         "summary.json",
@@ -558,6 +811,16 @@ _OLD_TEMP = re.compile(
     r"\.\d+-[0-9a-f]{8}\.tmp$"
 )
 _OURS = re.compile(r"^\.tinlap-(staging|work)-(\d+)-")
+
+
+def is_scratch(name: str) -> bool:
+    """Whether ``name`` is a staging or work folder of a tinlap run."""
+    return _OURS.match(name) is not None
+
+
+def is_output_name(name: str) -> bool:
+    """Whether ``name`` is one tinlap's commands write into an output folder."""
+    return name in OUTPUT_NAMES or KEPT_FILE.match(name) is not None
 
 
 class OutputFolder:
@@ -586,7 +849,7 @@ class OutputFolder:
                 "deletes or mixes them with its output: choose a new or empty --output folder, "
                 "or pass --overwrite to replace tinlap's own output names among them"
             )
-        self.previous |= {n for n in foreign if n in OUTPUT_NAMES or _OLD_TEMP.match(n)}
+        self.previous |= {n for n in foreign if is_output_name(n) or _OLD_TEMP.match(n)}
 
     def __enter__(self) -> Path:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -622,20 +885,6 @@ class OutputFolder:
                     self.out_dir.rmdir()
 
 
-def committed(run: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``run(inputs, out_dir, ...)`` with ``out_dir`` a staging folder, committed into the
-    real one on success (``OutputFolder``); takes ``overwrite=`` besides run's arguments."""
-
-    @functools.wraps(run)
-    def wrapper(
-        inputs: list[str], out_dir: Path, *args: Any, overwrite: bool = False, **kw: Any
-    ) -> Any:
-        with OutputFolder(Path(out_dir), overwrite) as staging:
-            return run(inputs, staging, *args, **kw)
-
-    return wrapper
-
-
 def output_root(out_dir: Path) -> Path:
     """The user's output folder, seen from inside its staging folder."""
     return out_dir.parent if out_dir.name.startswith(STAGING) else out_dir
@@ -644,8 +893,18 @@ def output_root(out_dir: Path) -> Path:
 def manifest_files(out_dir: Path) -> list[str]:
     """The names the last committed run wrote into ``out_dir`` (none without a manifest)."""
     try:
-        files: list[str] = json.loads((out_dir / MANIFEST).read_bytes())["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+        return parse_manifest((out_dir / MANIFEST).read_bytes())
+    except OSError:
+        return []
+
+
+def parse_manifest(data: bytes) -> list[str]:
+    """The file names a manifest lists (only plain names: nothing outside its folder)."""
+    try:
+        files = json.loads(data)["files"]
+    except (ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(files, list):
         return []
     return [f for f in files if isinstance(f, str) and "/" not in f and f not in ("", ".", "..")]
 
@@ -694,7 +953,7 @@ def _foreign(out_dir: Path, ours: set[str]) -> list[str]:
     found = []
     for entry in out_dir.iterdir():
         name = entry.name
-        if name in ours or name in (MANIFEST, JOURNAL) or _OURS.match(name):
+        if name in ours or name in (MANIFEST, JOURNAL, REMOTE_OUTPUT) or _OURS.match(name):
             continue
         if entry.is_dir() and not entry.is_symlink() and (entry / OWNER).exists():
             continue  # a work folder (the default OUT/.tinlap-work or a --work inside OUT)

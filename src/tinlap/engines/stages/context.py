@@ -44,6 +44,12 @@ class RunContext:
     components: str = "union-find"  # or "star": large-star/small-star rounds as tasks
     node_partitions: int = 1  # star rounds: partitions of the graph's nodes
     star_round: int = 0
+    # The kept corpus (set by the driver before the write stage of a split output):
+    kept_format: str = "jsonl"
+    kept_compression: str = "none"
+    kept_ids_as_text: bool = False
+    kept_schema: bytes | None = None  # a Parquet split's schema, serialised (Arrow IPC)
+    write_group: int = 1  # consecutive shards per write task
 
     @property
     def documents(self) -> int:

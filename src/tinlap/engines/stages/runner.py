@@ -14,6 +14,7 @@ from tinlap.engines.stages.learn import learn_stage, model_stage
 from tinlap.engines.stages.sketch import sketch_stage
 from tinlap.engines.stages.star import large_stage, relabel_stage, seed_stage, small_stage
 from tinlap.engines.stages.verify import ship_stage, verify_stage
+from tinlap.engines.stages.write import write_stage
 from tinlap.io.storage import Storage
 
 StageFn = Callable[[int, RunContext, Storage], dict[str, Any]]
@@ -39,6 +40,8 @@ STAGES |= {
     "large": (large_stage, lambda c: c.node_partitions),
     "small": (small_stage, lambda c: c.node_partitions),
     "relabel": (relabel_stage, lambda c: c.node_partitions),
+    # a split kept corpus, written by the workers (run by the driver's finish, when asked)
+    "write": (write_stage, lambda c: -(-len(c.shards) // c.write_group)),
 }
 
 
