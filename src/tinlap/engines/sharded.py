@@ -33,13 +33,14 @@ from tinlap.engines.stages import STAGE_ORDER, RunContext, run_task, task_count
 from tinlap.engines.stages.candidates import exact_members
 from tinlap.engines.stages.cluster import DECISION_SCHEMA, decide_partitions
 from tinlap.engines.stages.context import (
-    BYTES_PER_BAND_RECORD,
     BYTES_PER_EXACT_RECORD,
+    band_layout,
     partitions_for,
 )
 from tinlap.engines.stages.exchange import gather
 from tinlap.engines.stages.ingest import load_part, merge_problems, shard_ids
 from tinlap.engines.stages.runner import STAGES
+from tinlap.engines.stages.sketch import cleaned_texts
 from tinlap.engines.stages.star import round_name
 from tinlap.io.read import InputError, Source, run_sources
 from tinlap.io.schema import decisions_table, run_summary
@@ -159,7 +160,9 @@ def _claim(
     if options.restart:
         storage.release(_owned, keep_root=True)
     identity = {
-        "format": 2,  # stage files hold data only (JSON, Arrow), no pickles of version 1
+        # 2: stage files hold data only (JSON, Arrow), no pickles of version 1; 3: no shingle
+        # sets or band records, signatures in columns, cleaned texts as differences
+        "format": 3,
         "config": {k: v for k, v in config.to_dict().items() if k != "workers"},
         "inputs": [
             [str(s.path.resolve()), s.format, s.path.stat().st_size, s.path.stat().st_mtime_ns]
@@ -184,9 +187,7 @@ def _claim(
 class _Driver:
     """Runs stages in order, each one's unfinished tasks only, and keeps their results."""
 
-    def __init__(
-        self, storage: Storage, executor: Executor, quiet: bool
-    ) -> None:
+    def __init__(self, storage: Storage, executor: Executor, quiet: bool) -> None:
         self.storage = storage
         self.executor = executor
         self.quiet = quiet
@@ -294,16 +295,17 @@ def _layout(ctx: RunContext, results: list[dict[str, Any]]) -> RunContext:
     if documents >= 1 << 32:
         raise InputError("over 4 billion documents in one run; split the corpus")
     config = ctx.config
+    tasks, per_task, slices = band_layout(
+        documents, config.bands + config.containment_bands, ctx.task_memory
+    )
     return replace(
         ctx,
         shards=shards,
         offsets=offsets,
         exact_partitions=partitions_for(documents, BYTES_PER_EXACT_RECORD, ctx.task_memory),
-        band_partitions=partitions_for(
-            documents * (config.bands + config.containment_bands),
-            BYTES_PER_BAND_RECORD,
-            ctx.task_memory,
-        ),
+        band_partitions=tasks,
+        bands_per_task=per_task,
+        band_slices=slices,
         learned=config.clean and config.learn_boilerplate,
     )
 
@@ -391,8 +393,7 @@ def _write_kept(
             if original_text:
                 texts = [r.text for r in records]
             else:
-                column = storage.read_table(f"sketch/{shard:05d}/docs.parquet", ["cleaned"])
-                texts = column.column("cleaned").to_pylist()
+                texts = cleaned_texts(storage, ctx, shard)
             gone = removed[ctx.offsets[shard] : ctx.offsets[shard + 1]]
             for record, text, is_removed in zip(records, texts, gone.tolist(), strict=True):
                 if not is_removed:
@@ -431,7 +432,7 @@ def _summary(
         "matchable": matchable,
         "exact_group_representatives": matchable - total("exact", "members"),
         "lsh_candidate_pairs": total("ship", "candidate_pairs"),
-        "pairs_after_sketch_filter": total("verify", "after_filter"),
+        "pairs_after_sketch_filter": total("filter", "after_filter"),
         "verified_pairs": total("verify", "verified"),
         "verified_duplicate_pairs": total("verify", "qualifying"),
         "directions_rejected_by_sentence_check": total("verify", "rejected"),
