@@ -4,7 +4,8 @@
 
 Runs, for two versions of tinlap in the same run on the same machine (``--before`` and
 ``--after``: git revisions, each exported to a folder of its own, so editing the checkout
-meanwhile changes nothing), alternating their order round by round, each command as a measured child process (``measure_child.py``):
+meanwhile changes nothing), alternating their order round by round, each command as a
+measured child process (``measure_child.py``):
 
 * ``tinlap dedup --engine in-memory -j 1``, ``--engine sharded -j 1 --keep-work`` and
   ``--engine sharded -j 2``: wall and CPU time, peak memory; the work folder's bytes
@@ -189,9 +190,13 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     corpus, queries = inputs(args.work, args.docs, args.queries)
-    after = subprocess.run(
-        ["git", "rev-parse", "--short", args.after], cwd=ROOT, check=True, capture_output=True
-    ).stdout.decode().strip()
+    after = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", args.after], cwd=ROOT, check=True, capture_output=True
+        )
+        .stdout.decode()
+        .strip()
+    )
     versions = {"before": export(args.before, args.work), "after": export(after, args.work)}
     machine = machine_info()
     rounds = []

@@ -432,7 +432,7 @@ def _summary(
         "matchable": matchable,
         "exact_group_representatives": matchable - total("exact", "members"),
         "lsh_candidate_pairs": total("ship", "candidate_pairs"),
-        "pairs_after_sketch_filter": total("filter", "after_filter"),
+        "pairs_after_sketch_filter": total("verify", "after_filter"),
         "verified_pairs": total("verify", "verified"),
         "verified_duplicate_pairs": total("verify", "qualifying"),
         "directions_rejected_by_sentence_check": total("verify", "rejected"),

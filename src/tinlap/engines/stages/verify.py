@@ -6,11 +6,15 @@ two documents usually sit in different shards. So the pairs travel, and each doc
 travels once per shard that needs it, never once per pair:
 
 * ``ship`` (on the shard of each pair's second document b) sends the pairs to the shard of
-  their first document a, with the signature and shingle count of each b that shard needs;
-* ``filter`` (on a's shard) applies the sketch pre-filter with both signatures, exactly as the
-  in-memory ``match`` does, and sends the surviving pairs back to b's shard, with the cleaned
-  text, length and id of each a that shard needs;
-* ``verify`` (on b's shard) rebuilds the shingle sets of the surviving pairs' documents from
+  their first document a, with the shingle count and the low 16 bits of each signature value
+  of each b that shard needs (256 bytes, not 512);
+* ``filter`` (on a's shard) applies the sketch pre-filter. On 16-bit values two signatures
+  agree wherever their 32-bit values do, and by chance at 128/65,536 more places per pair; the
+  filter only grows with the number of agreeing places (``_conservative``), so it keeps every
+  pair that the 32-bit filter keeps, and hardly any other. Survivors go back to b's shard, with
+  the signature, cleaned text, length and id of each a that shard needs;
+* ``verify`` (on b's shard) applies the pre-filter on the full signatures, exactly as the
+  in-memory ``match`` does, rebuilds the shingle sets of the surviving pairs' documents from
   their cleaned texts, computes exact Jaccard and containments, and runs the sentence check of
   borderline pairs. It keeps only the pairs that qualify in at least one direction: the edges
   of the duplicate graph.
@@ -54,7 +58,14 @@ EDGE_SCHEMA = pa.schema(
 )
 _PAIRS = pa.schema([("a", pa.int64()), ("b", pa.int64())])
 _DOCS = pa.schema(
-    [("doc", pa.int64()), ("length", pa.int64()), ("id", pa.string()), ("text", pa.large_string())]
+    [
+        ("doc", pa.int64()),
+        ("length", pa.int64()),
+        ("size", pa.int64()),
+        ("signature", pa.binary()),  # num_perm uint32 values
+        ("id", pa.string()),
+        ("text", pa.large_string()),
+    ]
 )
 _FILTER_BATCH = 20_000  # pairs pre-filtered at once (two signatures each)
 _VERIFY_BATCH = 20_000  # pairs verified at once (the shingle sets of their documents)
@@ -81,7 +92,7 @@ def ship_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
         {
             "b": rows + ctx.offsets[task],
             "size": sizes[rows],
-            "signature": _fixed(signatures[rows]),
+            "low16": _fixed(signatures[rows].astype(np.uint16)),
         }
     )
     route(storage, f"ship/{task:05d}/sigs-to", shipped, dest, shards)
@@ -89,11 +100,13 @@ def ship_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
 
 
 def filter_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
-    """The sketch pre-filter of every pair whose a is in this shard; survivors go to b's shard,
-    with a's text once per shard that needs it."""
+    """The sketch pre-filter of every pair whose a is in this shard (on the low 16 bits of b's
+    signature when b is elsewhere); survivors go to b's shard, with a's signature and text
+    once per shard that needs them."""
     config = ctx.config
     base = ctx.offsets[task]
     own_sig, own_size = read_signatures(storage, task, config.num_perm)
+    own_low = own_sig.astype(np.uint16)
     kept: list[tuple[np.ndarray, np.ndarray]] = []
     for source in range(len(ctx.shards)):
         pairs = storage.read_table(f"ship/{source:05d}/pairs-to-{task:04d}.parquet")
@@ -101,26 +114,20 @@ def filter_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]
             continue
         a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
         if source == task:
-            their_sig, their_size, their_row = own_sig, own_size, b - base
+            mine, their_sig, their_size, their_row = own_sig, own_sig, own_size, b - base
         else:
             shipped = storage.read_table(f"ship/{source:05d}/sigs-to-{task:04d}.parquet")
-            order = shipped.column("b").to_numpy()
-            their_sig = _unfixed(shipped.column("signature"), config.num_perm)
+            their_sig = _unfixed(shipped.column("low16"), config.num_perm, np.uint16)
             their_size = shipped.column("size").to_numpy()
-            their_row = np.searchsorted(order, b)
+            their_row = np.searchsorted(shipped.column("b").to_numpy(), b)
+            mine = own_low
         for start in range(0, len(a), _FILTER_BATCH):
             part = slice(start, start + _FILTER_BATCH)
-            mine, theirs = a[part] - base, their_row[part]
-            m = len(mine)
-            pair = np.arange(m)
-            keep = sketch_filter(
-                np.concatenate([own_sig[mine], their_sig[theirs]]),
-                np.concatenate([own_size[mine], their_size[theirs]]),
-                pair,
-                pair + m,
-                config.jaccard_threshold,
-                config.containment_threshold,
-                config.prefilter_z,
+            rows, theirs = a[part] - base, their_row[part]
+            keep = _prefilter(
+                np.concatenate([mine[rows], their_sig[theirs]]),
+                np.concatenate([own_size[rows], their_size[theirs]]),
+                ctx,
             )
             kept.append((a[part][keep], b[part][keep]))
     a = np.concatenate([k[0] for k in kept]) if kept else np.zeros(0, np.int64)
@@ -132,7 +139,28 @@ def filter_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]
     needed = np.unique((target[away].astype(np.int64) << 32) | (a[away] - base))
     dest, rows = needed >> 32, needed & 0xFFFFFFFF
     route(storage, f"filter/{task:05d}/docs-to", _doc_table(storage, ctx, task, rows), dest, shards)
-    return {"after_filter": len(a), "texts_shipped": len(rows)}
+    return {"candidates_left": len(a), "texts_shipped": len(rows)}
+
+
+def _prefilter(signatures: np.ndarray, sizes: np.ndarray, ctx: RunContext) -> np.ndarray:
+    """``sketch_filter`` of pairs (i, i + m) of ``signatures`` (2m rows).
+
+    On the low 16 bits of signatures it is conservative: the filter is a function of the number
+    of agreeing values that never falls as that number grows (the upper bound it tests rises
+    with the estimate, or is capped at 1 where it would not), and the 16-bit values agree
+    wherever the 32-bit ones do."""
+    config = ctx.config
+    m = len(signatures) // 2
+    pair = np.arange(m)
+    return sketch_filter(
+        signatures,
+        sizes,
+        pair,
+        pair + m,
+        config.jaccard_threshold,
+        config.containment_threshold,
+        config.prefilter_z,
+    )
 
 
 def verify_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]:
@@ -160,8 +188,13 @@ def verify_stage(task: int, ctx: RunContext, storage: Storage) -> dict[str, Any]
         docs.column("id").to_pylist(),
         docs.column("text").to_pylist(),
     )
+    signatures = _unfixed(docs.column("signature"), ctx.config.num_perm, np.uint32)
+    sizes = docs.column("size").to_numpy()
+    ra, rb = known.rows(a), known.rows(b)
+    keep = _prefilter(np.concatenate([signatures[ra], signatures[rb]]), sizes[np.r_[ra, rb]], ctx)
+    a, b = a[keep], b[keep]
     edges: list[pa.Table] = []
-    stats = {"verified": 0, "qualifying": 0, "rejected": 0}
+    stats = {"after_filter": len(a), "verified": 0, "qualifying": 0, "rejected": 0}
     histogram = {"jaccard": np.zeros(100, np.int64), "containment": np.zeros(100, np.int64)}
     for start in range(0, len(a), _VERIFY_BATCH):
         part = slice(start, start + _VERIFY_BATCH)
@@ -253,15 +286,19 @@ def _edges(
 
 
 def _doc_table(storage: Storage, ctx: RunContext, shard: int, rows: np.ndarray) -> pa.Table:
-    """(doc, length, id, text) of a shard's ``rows``: what verification needs of a document."""
+    """What verification needs of a shard's ``rows``: length, shingle count, signature, id and
+    cleaned text."""
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) == 0:
         return _DOCS.empty_table()
     lengths = storage.read_table(docs_path(shard), ["length"]).column("length").to_numpy()
+    signatures, sizes = read_signatures(storage, shard, ctx.config.num_perm)
     return pa.table(
         [
             rows + ctx.offsets[shard],
             lengths[rows],
+            sizes[rows],
+            _fixed(signatures[rows]).cast(pa.binary()),
             shard_ids(storage, ctx, shard).take(pa.array(rows)),
             cleaned_texts(storage, ctx, shard, rows),
         ],
@@ -270,15 +307,21 @@ def _doc_table(storage: Storage, ctx: RunContext, shard: int, rows: np.ndarray) 
 
 
 def _fixed(signatures: np.ndarray) -> pa.Array:
-    """(n, k) uint32 signatures as one fixed-size binary column (a row = one signature)."""
-    width = signatures.shape[1] * 4
+    """(n, k) signatures as one fixed-size binary column (a row = one signature)."""
+    width = signatures.shape[1] * signatures.itemsize
     return pa.FixedSizeBinaryArray.from_buffers(
         pa.binary(width), len(signatures), [None, pa.py_buffer(np.ascontiguousarray(signatures))]
     )
 
 
-def _unfixed(column: pa.ChunkedArray, num_perm: int) -> np.ndarray:
+def _unfixed(column: pa.ChunkedArray, num_perm: int, dtype: type[np.unsignedinteger]) -> np.ndarray:
+    """``_fixed``'s (n, num_perm) array back, from a fixed-size or plain binary column."""
     array = column.combine_chunks()
-    raw = np.frombuffer(array.buffers()[1], dtype=np.uint32)
+    if not pa.types.is_fixed_size_binary(array.type):
+        width = num_perm * np.dtype(dtype).itemsize
+        array = array.cast(pa.binary(width))
+    if len(array) == 0:
+        return np.zeros((0, num_perm), dtype=dtype)
+    raw = np.frombuffer(array.buffers()[1], dtype=dtype)
     start = array.offset * num_perm
     return raw[start : start + len(array) * num_perm].reshape(len(array), num_perm)
