@@ -19,6 +19,8 @@ from click.testing import CliRunner
 from helpers import load, run, seed_texts, vntc_head, write_jsonl
 
 from tinlap.apps.cli import main
+from tinlap.engines.indexing import add_records
+from tinlap.index import store
 from tinlap.index.store import (
     DB_NAME,
     Index,
@@ -26,6 +28,7 @@ from tinlap.index.store import (
     IndexProblem,
     IndexSettings,
     IndexSettingsError,
+    sketch_texts,
 )
 from tinlap.records import Record
 
@@ -110,6 +113,43 @@ def test_an_id_already_indexed_is_not_added(index: Index) -> None:
     (verdict,) = index.add([("a", OTHER)])
     assert not verdict.added and "already in the index" in (verdict.error or "")
     assert index.stats()["documents"] == 1
+
+
+def test_parallel_sketching_gives_the_same_verdicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``index add -j 2``: chunks sketched by two processes, decided here in input order."""
+    monkeypatch.setattr(store, "_CHUNK", 16)  # many chunks, several in flight at once
+    records = [Record(str(r["id"]), str(r["text"]), "") for r in _rows(SAMPLES)]
+    with Index.create(tmp_path / "one", IndexSettings()) as one:
+        serial = [v.to_dict() for v in one.add_records(records, only_new=True)]
+    with Index.create(tmp_path / "two", IndexSettings()) as two:
+        parallel = [v.to_dict() for v in add_records(two, records, 2, only_new=True)]
+        assert two.stats()["documents"] == sum(v["added"] for v in serial)
+    assert parallel == serial and len(serial) == 81 and any(v["duplicate"] for v in serial)
+
+
+def test_the_index_keeps_texts_not_shingle_sets(tmp_path: Path, vntc_path: Path) -> None:
+    """Shingle sets are rebuilt from the stored text; texts get a zstd dictionary once 1,000
+    have been seen, and those stored before it stay readable."""
+    rows = vntc_head(vntc_path, 1300)
+    with Index.create(tmp_path / "idx", IndexSettings()) as index:
+        index.add([(str(r["id"]), str(r["text"])) for r in rows[:300]])  # too few to train
+        index.add([(str(r["id"]), str(r["text"])) for r in rows[300:1200]])  # trains
+        (copy,) = index.check([str(rows[5]["text"])])
+        assert copy.duplicate_of == str(rows[5]["id"]) and copy.matches[0].reason == "exact"
+        for row in (rows[5], rows[1100]):
+            doc = index.document(str(row["id"]))
+            assert (
+                doc is not None
+                and doc["text"] == sketch_texts([str(row["text"])], index.settings).texts([0])[0]
+            )
+        per_doc = index.stats()["bytes_on_disk"] / 1200
+    with sqlite3.connect(tmp_path / "idx" / DB_NAME) as con:
+        columns = {row[1] for row in con.execute("PRAGMA table_info(docs)")}
+        assert "shingles" not in columns and "text" in columns
+        assert con.execute("SELECT count(*) FROM dictionaries").fetchone() == (1,)
+    assert per_doc < 3000  # 7.5 KB a document with 64-bit shingle sets stored
 
 
 # ------------------------------------------------------------------------------------- CLI

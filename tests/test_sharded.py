@@ -150,7 +150,7 @@ def test_a_corrupt_intermediate_is_detected_and_redone(
     data[middle : middle + 64] = bytes(64)  # damage inside a data page
     docs.write_bytes(bytes(data))
     # Make the stages that read it run again.
-    for stage in ("ship", "verify", "components", "decide"):
+    for stage in ("ship", "filter", "verify", "components", "decide"):
         storage = Storage(str(work))
         for name in storage.listdir(stage):
             storage.discard_task(stage, int(name))
@@ -342,6 +342,36 @@ def test_components_as_star_rounds_of_tasks_give_the_same_output(
     assert len(rounds) >= 2  # the last round only confirms that nothing changed
     assert tasks["relabel"]["run"] >= 4
     assert_same_output(tmp_path / "out", reference)
+
+
+def test_bands_split_in_key_slices_give_the_same_output(
+    corpus: list[Path], reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A band too large for one task is split by key (``RunContext.task_bands``); at this size
+    that only happens when forced: 3 slices of one band per bucket task."""
+    from tinlap.engines import sharded as engine
+
+    def three_slices(documents: int, width: int, task_memory: int) -> tuple[int, int, int]:
+        return width * 3, 1, 3
+
+    monkeypatch.setattr(engine, "band_layout", three_slices)
+    summary = sharded(corpus, tmp_path / "out")
+    config = DedupConfig()
+    assert summary["execution"]["partitions"]["buckets"] == 3 * (
+        config.bands + config.containment_bands
+    )
+    assert_same_output(tmp_path / "out", reference)
+
+
+def test_the_work_folder_holds_no_shingle_sets_and_few_bytes_per_document(
+    corpus: list[Path], tmp_path: Path
+) -> None:
+    """Signatures, compressed texts and pairs only: shingle sets are rebuilt where verified."""
+    summary = sharded(corpus, tmp_path / "out", work=str(tmp_path / "work"), keep_work=True)
+    docs = pq.ParquetFile(tmp_path / "work" / "sketch" / "00000" / "docs.parquet").schema_arrow
+    assert "shingles" not in docs.names and docs.field("s127").type == "uint32"
+    assert not list((tmp_path / "work" / "sketch").glob("*/bands-*"))
+    assert summary["execution"]["temporary_disk_bytes"] < 3000 * summary["documents_read"]
 
 
 def test_executor_options_that_cannot_work_are_clear_errors(tmp_path: Path) -> None:

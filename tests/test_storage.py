@@ -24,6 +24,18 @@ def test_a_table_round_trips_and_leaves_no_temporary_file(tmp_path: Path) -> Non
     assert producer_of("run.json") is None
 
 
+@pytest.mark.parametrize("root", ["folder", "memory://tinlap-test-columns"])
+def test_chosen_columns_are_read_alone_from_a_folder_or_an_object_store(
+    tmp_path: Path, root: str
+) -> None:
+    storage = Storage(str(tmp_path) if root == "folder" else root)
+    storage.write_table("sketch/00000/docs.parquet", table())
+    got = storage.read_table("sketch/00000/docs.parquet", ["text"])
+    assert got.column_names == ["text"] and got.column("text").equals(table().column("text"))
+    batches = list(storage.iter_batches("sketch/00000/docs.parquet", 1000, ["doc"]))
+    assert sum(b.num_rows for b in batches) == 5000 and batches[0].schema.names == ["doc"]
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
 def test_a_damaged_file_is_detected_not_believed(tmp_path: Path, damage: str) -> None:
     storage = Storage(str(tmp_path))

@@ -153,6 +153,15 @@ def create(directory: Path, no_clean: bool, **settings: Any) -> None:
     show_default=True,
     help="Seconds to wait while another process is adding.",
 )
+@click.option(
+    "-j",
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Processes that sketch the next documents while this one decides and writes; the "
+    "verdicts are the same.",
+)
 def add(directory: Path, inputs: tuple[str, ...], **options: Any) -> None:
     """Add the documents of the INPUT files to the index, reporting for each what it copies.
 
@@ -167,13 +176,15 @@ def add(directory: Path, inputs: tuple[str, ...], **options: Any) -> None:
     """
     from collections import Counter
 
+    from tinlap.engines.indexing import add_records
     from tinlap.index.store import Index
 
     counts: Counter[str] = Counter()
     with _errors():
         records, problems = _records(inputs, options)
         with Index(directory, wait=options["wait"]) as idx:
-            for verdict in idx.add_records(records, only_new=options["only_new"]):
+            verdicts = add_records(idx, records, options["workers"], only_new=options["only_new"])
+            for verdict in verdicts:
                 _write(options["report"], verdict)
                 counts["documents"] += 1
                 counts["added"] += verdict.added

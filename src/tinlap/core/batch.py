@@ -79,6 +79,12 @@ class SketchedBatch:
     removed_lines: Counter[str] = field(default_factory=Counter)  # lines removed, by rule
 
 
+def shingle_texts(cleaned: list[str], shingle_size: int) -> ShingleSets:
+    """Shingle sets of cleaned texts, exactly as ``sketch_records`` makes them: for whoever keeps
+    the (compact) text rather than the (large) sets and rebuilds the sets it verifies."""
+    return shingle_sets(worker_state()[1].tokenise_batch(cleaned), shingle_size)
+
+
 def sketch_records(
     records: list[Record],
     config: DedupConfig,

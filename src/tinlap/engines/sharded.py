@@ -33,8 +33,8 @@ from tinlap.engines.stages import STAGE_ORDER, RunContext, run_task, task_count
 from tinlap.engines.stages.candidates import exact_members
 from tinlap.engines.stages.cluster import DECISION_SCHEMA, decide_partitions
 from tinlap.engines.stages.context import (
-    BYTES_PER_BAND_RECORD,
     BYTES_PER_EXACT_RECORD,
+    band_layout,
     partitions_for,
 )
 from tinlap.engines.stages.exchange import gather
@@ -173,7 +173,9 @@ def _claim(
     if options.restart:
         storage.release(_owned, keep_root=True)
     identity = {
-        "format": 2,  # stage files hold data only (JSON, Arrow), no pickles of version 1
+        # 2: stage files hold data only (JSON, Arrow), no pickles of version 1; 3: no shingle
+        # sets or band records, signatures in columns, cleaned texts as differences
+        "format": 3,
         "config": {k: v for k, v in config.to_dict().items() if k != "workers"},
         "inputs": [
             [name, s.format, size, version]
@@ -307,16 +309,17 @@ def _layout(ctx: RunContext, results: list[dict[str, Any]]) -> RunContext:
     if documents >= 1 << 32:
         raise InputError("over 4 billion documents in one run; split the corpus")
     config = ctx.config
+    tasks, per_task, slices = band_layout(
+        documents, config.bands + config.containment_bands, ctx.task_memory
+    )
     return replace(
         ctx,
         shards=shards,
         offsets=offsets,
         exact_partitions=partitions_for(documents, BYTES_PER_EXACT_RECORD, ctx.task_memory),
-        band_partitions=partitions_for(
-            documents * (config.bands + config.containment_bands),
-            BYTES_PER_BAND_RECORD,
-            ctx.task_memory,
-        ),
+        band_partitions=tasks,
+        bands_per_task=per_task,
+        band_slices=slices,
         learned=config.clean and config.learn_boilerplate,
     )
 

@@ -2,7 +2,8 @@
 
 Stages run in this order and exchange Parquet files through a ``Storage`` root:
 
-    read → ids → learn → model → sketch → exact → buckets → ship → verify → components → decide
+    read → ids → learn → model → sketch → exact → buckets → ship → filter → verify →
+    components → decide
 
 ``run_task`` is what executors schedule: it skips a task whose completion marker exists and
 otherwise runs it and leaves the marker, so a killed run resumes where it stopped.

@@ -38,7 +38,9 @@ class RunContext:
     shards: tuple[tuple[int, int], ...] = ()  # (source index, part index) per shard
     offsets: tuple[int, ...] = (0,)  # dense id of each shard's first document; last = total
     exact_partitions: int = 1
-    band_partitions: int = 1
+    band_partitions: int = 1  # bucket tasks: ``band_groups`` groups of whole bands x slices
+    bands_per_task: int = 1  # bands (LSH, then containment) in one group
+    band_slices: int = 1  # > 1 when one band's records exceed a task: split by key
     learned: bool = False  # a boilerplate model exists
     decide_partitions: int = 1  # chosen from the number of verified edges
     components: str = "union-find"  # or "star": large-star/small-star rounds as tasks
@@ -69,6 +71,13 @@ class RunContext:
         """The shard holding each dense document id."""
         return np.searchsorted(np.asarray(self.offsets), docs, side="right") - 1
 
+    def task_bands(self, task: int) -> tuple[range, int]:
+        """The bands of bucket task ``task`` (numbered as ``band_layout``) and its key slice."""
+        group, piece = divmod(task, self.band_slices)
+        width = self.config.bands + self.config.containment_bands
+        first = group * self.bands_per_task
+        return range(first, min(width, first + self.bands_per_task)), piece
+
     def part_path(self, shard: int) -> str:
         source, part = self.shards[shard]
         return f"read/{source:05d}/part-{part:05d}.parquet"
@@ -77,6 +86,19 @@ class RunContext:
 def partitions_for(records: int, bytes_per_record: int, task_memory: int) -> int:
     """How many partitions keep one partition's records within half a task's memory."""
     return max(1, -(-records * bytes_per_record // max(1, task_memory // 2)))
+
+
+def band_layout(documents: int, width: int, task_memory: int) -> tuple[int, int, int]:
+    """(bucket tasks, bands per task, slices per band) for ``width`` bands of ``documents``.
+
+    A bucket is one band's documents sharing a key, so a task takes whole bands while they fit
+    in half its memory; only when a single band does not fit is each band split in key slices.
+    """
+    per_band = max(1, documents * BYTES_PER_BAND_RECORD)
+    half = max(1, task_memory // 2)
+    slices = -(-per_band // half)
+    per_task = max(1, half // per_band) if slices == 1 else 1
+    return -(-width // per_task) * slices, per_task, slices
 
 
 def partition_of(keys: np.ndarray, partitions: int) -> np.ndarray:

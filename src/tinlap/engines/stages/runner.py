@@ -13,7 +13,7 @@ from tinlap.engines.stages.ingest import ids_stage, read_stage
 from tinlap.engines.stages.learn import learn_stage, model_stage
 from tinlap.engines.stages.sketch import sketch_stage
 from tinlap.engines.stages.star import large_stage, relabel_stage, seed_stage, small_stage
-from tinlap.engines.stages.verify import ship_stage, verify_stage
+from tinlap.engines.stages.verify import filter_stage, ship_stage, verify_stage
 from tinlap.engines.stages.write import write_stage
 from tinlap.io.storage import Storage
 
@@ -28,6 +28,7 @@ STAGES: dict[str, tuple[StageFn, Callable[[RunContext], int]]] = {
     "exact": (exact_stage, lambda c: c.exact_partitions),
     "buckets": (buckets_stage, lambda c: c.band_partitions),
     "ship": (ship_stage, lambda c: len(c.shards)),
+    "filter": (filter_stage, lambda c: len(c.shards)),
     "verify": (verify_stage, lambda c: len(c.shards)),
     "components": (components_stage, lambda c: 1),
     "decide": (decide_stage, lambda c: c.decide_partitions),

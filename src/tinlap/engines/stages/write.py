@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from tinlap.engines.stages.context import RunContext
 from tinlap.engines.stages.ingest import load_part
+from tinlap.engines.stages.sketch import cleaned_texts
 from tinlap.io.storage import Storage, task_dir
 from tinlap.io.write import KeptWriter
 from tinlap.records import Record
@@ -51,11 +52,7 @@ def kept_pairs(
     """The kept records of one shard (text dropped) with their output texts, in input order."""
     original_text = ctx.config.output_text == "original"
     records = load_part(storage, ctx, shard, text=original_text)
-    if original_text:
-        texts = [r.text for r in records]
-    else:
-        column = storage.read_table(f"sketch/{shard:05d}/docs.parquet", ["cleaned"])
-        texts = column.column("cleaned").to_pylist()
+    texts = [r.text for r in records] if original_text else cleaned_texts(storage, ctx, shard)
     for record, text, is_removed in zip(records, texts, removed.tolist(), strict=True):
         if not is_removed:
             yield Record(record.id, "", record.path, record.line, record.fields), text
