@@ -238,6 +238,17 @@ def test_dedup_finds_near_copies_and_keeps_unrelated_texts(script: str) -> None:
     assert result.summary["documents_removed"] == len(truth)
 
 
+def test_the_sharded_engine_rebuilds_character_shingles_as_the_in_memory_one(
+    tmp_path: Path,
+) -> None:
+    """The sharded engine keeps cleaned texts, not shingle sets, and rebuilds the sets it
+    verifies: in the run's units (a rebuild in words would score these pairs near 0)."""
+    docs, truth = corpus("zh", seed=14)
+    sharded = tinlap.dedup(docs, engine="sharded", workers=1, work=str(tmp_path / "work"))
+    assert clustered_pairs(sharded) == {frozenset(pair) for pair in truth.items()}
+    assert sharded.clusters.equals(tinlap.dedup(docs).clusters)
+
+
 def test_forced_words_misses_them_and_forced_chars_finds_them() -> None:
     docs, truth = corpus("zh", seed=12)
     assert clustered_pairs(tinlap.dedup(docs, shingles="words")) == set()

@@ -79,10 +79,14 @@ class SketchedBatch:
     removed_lines: Counter[str] = field(default_factory=Counter)  # lines removed, by rule
 
 
-def shingle_texts(cleaned: list[str], shingle_size: int) -> ShingleSets:
-    """Shingle sets of cleaned texts, exactly as ``sketch_records`` makes them: for whoever keeps
-    the (compact) text rather than the (large) sets and rebuilds the sets it verifies."""
-    return shingle_sets(worker_state()[1].tokenise_batch(cleaned), shingle_size)
+def shingle_texts(
+    cleaned: list[str], shingle_size: int, shingles: str, char_shingle_size: int
+) -> ShingleSets:
+    """Shingle sets of cleaned texts, exactly as ``sketch_records`` makes them (same units and
+    sizes): for whoever keeps the (compact) text rather than the (large) sets and rebuilds the
+    sets it verifies."""
+    tokens = worker_state()[1].tokenise_batch(cleaned, shingles)
+    return shingle_sets(tokens, shingle_size, char_shingle_size)
 
 
 def sketch_records(

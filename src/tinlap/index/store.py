@@ -841,7 +841,13 @@ class Index:
                 f"SELECT seq, id, exact, text FROM docs WHERE seq IN ({marks})", part
             ):
                 found.append((seq, doc_id, exact, self._texts.decompress(con, blob)))
-        sets = shingle_texts([f[3] for f in found], self.settings.shingle_size)
+        settings = self.settings
+        sets = shingle_texts(
+            [f[3] for f in found],
+            settings.shingle_size,
+            settings.shingles,
+            settings.char_shingle_size,
+        )
         rows = {f[0]: _Stored(*f, sets.of(k)) for k, f in enumerate(found)}
         return [[rows[s] for s in seqs] for seqs in per_doc]
 

@@ -230,7 +230,7 @@ def _verify_batch(
     config = ctx.config
     involved = np.unique(np.concatenate([a, b]))
     texts = [known.texts[r] for r in known.rows(involved).tolist()]
-    sets = shingle_texts(texts, config.shingle_size)
+    sets = shingle_texts(texts, config.shingle_size, config.shingles, config.char_shingle_size)
     la, lb = np.searchsorted(involved, a), np.searchsorted(involved, b)
     scores = verify(sets, la, lb)
     rule = CopyRule.of(config)
