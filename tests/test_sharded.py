@@ -20,6 +20,7 @@ import pytest
 from helpers import vntc_exact_sample, write_jsonl
 
 from tinlap.config import DedupConfig
+from tinlap.engines.executors.local import LocalExecutor
 from tinlap.engines.inmemory import run_dedup
 from tinlap.engines.sharded import RunError, ShardedOptions, run_sharded
 from tinlap.engines.stages.ingest import BadShard
@@ -398,3 +399,16 @@ def test_executor_options_that_cannot_work_are_clear_errors(tmp_path: Path) -> N
         timeout=60,
     )
     assert done.returncode == 1 and "too small for 2 workers" in done.stderr
+
+
+def _environment_variable(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+def test_workers_see_the_environment_the_driver_has_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forkserver's children inherit the environment of its start; credentials set after a
+    first pool (a notebook's second run on s3://) must still reach the workers."""
+    executor = LocalExecutor(2)
+    assert list(executor.map(_environment_variable, ["TINLAP_TEST_SET_LATER"])) == [None]
+    monkeypatch.setenv("TINLAP_TEST_SET_LATER", "key")
+    assert list(executor.map(_environment_variable, ["TINLAP_TEST_SET_LATER"] * 2)) == ["key"] * 2

@@ -55,8 +55,8 @@ class LocalExecutor:
         with ProcessPoolExecutor(
             self.workers,
             mp_context=context,
-            initializer=die_with_driver,
-            initargs=(os.getpid(), _start_time(os.getpid())),
+            initializer=start_worker,
+            initargs=(os.getpid(), _start_time(os.getpid()), dict(os.environ)),
         ) as pool:
             pending: deque[Future[R]] = deque()
             for task in tasks:
@@ -68,6 +68,18 @@ class LocalExecutor:
 
     def lost_worker(self, error: BaseException) -> bool:
         return isinstance(error, BrokenProcessPool)
+
+
+def start_worker(driver: int, started: str | None, environ: dict[str, str]) -> None:
+    """Pool initializer: the driver's environment as it is now, and ``die_with_driver``.
+
+    A forkserver's children inherit the environment of the moment the forkserver started (the
+    first pool of the process), so credentials a program set later (``AWS_*`` for an s3://
+    input, in a notebook's second run) would reach the driver but not the workers."""
+    for name in set(os.environ) - set(environ):
+        del os.environ[name]
+    os.environ.update(environ)
+    die_with_driver(driver, started)
 
 
 def die_with_driver(driver: int, started: str | None) -> None:
