@@ -18,6 +18,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from helpers import kept_bytes
 
 from tinlap.apps.cli import main
 from tinlap.io import html as tinlap_html
@@ -126,7 +127,8 @@ def cli(*args: Any) -> None:
 
 
 def kept_rows(out: Path) -> dict[str, dict[str, Any]]:
-    rows = [orjson.loads(line) for line in (out / "kept.jsonl").read_bytes().splitlines()]
+    # a .warc.gz input gives kept.jsonl.gz (the kept corpus keeps the input's compression)
+    rows = [orjson.loads(line) for line in kept_bytes(out).splitlines()]
     return {row["id"]: row for row in rows}
 
 

@@ -338,6 +338,7 @@ def _output_option(what: str) -> Decorator:
         "-o",
         "--output",
         required=True,
+        metavar="FOLDER",
         callback=_output_location,
         help=f"Folder for {what}: a local folder, or an object store URL such as "
         "s3://bucket/out/ (pip install 'tinlap[s3]'; gs:// with tinlap[gcs]).",

@@ -157,6 +157,7 @@ def create(directory: Path, no_clean: bool, **settings: Any) -> None:
     "-j",
     "--workers",
     type=click.IntRange(1),
+    metavar="N",
     default=1,
     show_default=True,
     help="Processes that sketch the next documents while this one decides and writes; the "

@@ -90,6 +90,7 @@ matching_options = combine(
     click.option(
         "--char-shingle-size",
         type=click.IntRange(1, 64),
+        metavar="N",
         default=_DEFAULTS.char_shingle_size,
         show_default=True,
         help="Characters per shingle where the units are characters.",
