@@ -38,11 +38,7 @@ from tinlap.io.remote import is_url, local_path, output_url, remote_path
 from tinlap.io.streams import STREAM_ERRORS, InputError, decode, open_binary
 from tinlap.io.tables import (
     LIMIT,
-    fields_of,
-    has_text_column,
     table_records,
-    table_text,
-    texts_of,
     warn_if_empty,
 )
 from tinlap.records import MapFn, Problem, ProblemLog, Record
@@ -771,8 +767,6 @@ def _read_csv(
     import pyarrow.csv as pcsv
 
     path = str(source.path)
-    row = 0
-
     probing = True  # the first open only reads the header: its bad rows are reported later
 
     def bad_row(invalid: Any) -> str:
@@ -817,40 +811,17 @@ def _read_csv(
         problems.error(path, 0, "unreadable", f"cannot read the CSV file: {e}; skipped")
         return
     with reader:
-        if not has_text_column(reader.schema, text_field, "all rows", path, problems):
-            return
-        others = [name for name in names if name != text_field]
-        has_id = id_field in others
-        if not has_id:
-            problems.warning(
-                path,
-                1,
-                "missing_id",
-                f'no {id_field!r} column; used "{source.path.name}:ROW" as ids',
-            )
-        try:
-            for batch in reader:
-                texts = texts_of(batch.column(text_field))
-                fields = fields_of(batch, others, path, row + 1, problems)
-                for text, record_fields in zip(texts, fields, strict=True):
-                    row += 1
-                    text = table_text(text, path, row, text_field, max_bytes, problems)
-                    if text is None:
-                        continue
-                    doc_id = record_fields.get(id_field) if has_id else None
-                    doc_id = doc_id or f"{source.path.name}:{row}"
-                    yield Record(doc_id, text, path, row, record_fields)
-        except EOFError:
-            problems.error(path, row, "truncated", f"compressed file ends early after row {row:,}")
-        except (*STREAM_ERRORS, pa.ArrowException) as e:
-            problems.error(
-                path,
-                row + 1,
-                "unreadable",
-                f"CSV read failed after row {row:,} ({e}); the rows before it were kept",
-            )
-    if not row:
-        problems.warning(path, 0, "empty_file", "file has no rows")
+        yield from table_records(
+            source,
+            reader.schema,
+            reader,
+            "all rows",
+            problems,
+            text_field,
+            id_field,
+            max_bytes,
+            what="CSV",
+        )
 
 
 def _outside_output(sources: list[Source], out_dir: Path, problems: ProblemLog) -> list[Source]:

@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from tinlap.io.formats import Source
-from tinlap.io.streams import decode
+from tinlap.io.streams import STREAM_ERRORS, decode
 from tinlap.records import ProblemLog, Record
 
 TEXT_TYPES = (pa.string(), pa.large_string(), pa.binary(), pa.large_binary())
@@ -58,10 +58,13 @@ def table_records(
                     f"{source.path.name}:{row}" if doc_id is None or doc_id == "" else str(doc_id)
                 )
                 yield Record(doc_id, text, path, row, record_fields)
-    except (pa.ArrowException, OSError, UnicodeDecodeError) as e:
+    except EOFError:
+        problems.error(path, row, "truncated", f"compressed file ends early after row {row:,}")
+        return
+    except (*STREAM_ERRORS, pa.ArrowException, UnicodeDecodeError) as e:
         problems.error(
             path,
-            row,
+            row + 1,
             "unreadable",
             f"{what} read failed after row {row:,} ({e}); the rows before it were kept",
         )
