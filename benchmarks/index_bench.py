@@ -46,6 +46,7 @@ import orjson
 import zstandard
 
 from tinlap import __version__
+from tinlap.engines.indexing import add_records
 from tinlap.index.store import Index, IndexSettings
 from tinlap.records import Record
 
@@ -106,7 +107,9 @@ def queries(amp: Amplifier, n_docs: int, count: int) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------------------- add
 
 
-def build(folder: Path, amp: Amplifier, n: int, batch: int) -> list[dict[str, float]]:
+def build(
+    folder: Path, amp: Amplifier, n: int, batch: int, workers: int = 1
+) -> list[dict[str, float]]:
     Index.create(folder, IndexSettings()).close()
     segments = []
     with Index(folder) as index:
@@ -115,7 +118,7 @@ def build(folder: Path, amp: Amplifier, n: int, batch: int) -> list[dict[str, fl
             records = [Record(f"doc-{i}", amp.text(i), "") for i in range(start, stop)]
             clock = time.perf_counter()
             cpu = time.process_time()
-            duplicates = sum(v.duplicate for v in index.add_records(records))
+            duplicates = sum(v.duplicate for v in add_records(index, records, workers))
             wall = time.perf_counter() - clock
             segments.append(
                 {
@@ -196,10 +199,15 @@ def _measured(port: int, session: int, *load: Any) -> dict[str, Any]:
     return result
 
 
-def start_server(folder: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    folder: Path, port: int, workers: int, cpus: set[int] | None = None
+) -> subprocess.Popen[bytes]:
+    """``tinlap serve`` in its own session; on ``cpus`` only when given (``taskset``)."""
     env = {**os.environ, "TINLAP_TOKEN": TOKEN}
     tinlap = Path(sys.executable).with_name("tinlap")
     cmd = [str(tinlap), "serve", str(folder), "--port", str(port), "--workers", str(workers)]
+    if cpus is not None:
+        cmd = ["taskset", "-c", ",".join(map(str, sorted(cpus))), *cmd]
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
     import httpx
 
@@ -296,18 +304,32 @@ def http_load(
     rates: list[float],
     workers: int,
     max_s: float,
+    pin: bool = False,
 ) -> dict[str, Any]:
+    """``pin``: with one server worker, the server runs on the last CPU and this process (the
+    load generator) on the others, so the two do not compete for a core."""
     port = 18000 + os.getpid() % 1000
-    proc = start_server(folder, port, workers)
+    cpus = sorted(os.sched_getaffinity(0))
+    pinned = pin and workers == 1 and len(cpus) > 1
+    server_cpus = {cpus[-1]} if pinned else None
+    if pinned:
+        os.sched_setaffinity(0, set(cpus[:-1]))
+    proc = start_server(folder, port, workers, server_cpus)
     try:
         bodies = [orjson.dumps({"text": text}) for _, text in qs]
         asyncio.run(_load(port, bodies, 200, 10, None, 30))  # warm up
         closed = _measured(port, proc.pid, bodies, requests, clients, None, max_s)
         opened = [_measured(port, proc.pid, bodies, requests, clients, r, max_s) for r in rates]
-        return {"server_workers": workers, "closed_loop": closed, "open_loop": opened}
+        return {
+            "server_workers": workers,
+            "pinned": pinned,
+            "closed_loop": closed,
+            "open_loop": opened,
+        }
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+        os.sched_setaffinity(0, set(cpus))
 
 
 # ----------------------------------------------------------------------------------- report
@@ -359,7 +381,9 @@ def report(results: dict[str, Any], out: Path) -> None:
         lines += [
             "",
             f"## Query over HTTP (`POST /check`, {http['server_workers']} uvicorn worker(s), "
-            f"{c['clients']} concurrent clients on 127.0.0.1)",
+            f"{c['clients']} concurrent clients on 127.0.0.1"
+            + ("; server and load generator on CPUs of their own" if http.get("pinned") else "")
+            + ")",
             "",
             "| load | requests | errors | checks/s | p50 ms | p90 ms | p99 ms | max ms "
             "| server CPU ms/req | client CPU ms/req |",
@@ -390,6 +414,12 @@ def main() -> None:
     parser.add_argument("--rates", default="300,500", help="open-loop requests/s to try")
     parser.add_argument("--http-requests", type=int, default=15_000, help="per load run")
     parser.add_argument("--workers", default="1,2", help="uvicorn worker counts to try")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="one-worker server on its own CPU, the load generator on the others (taskset)",
+    )
+    parser.add_argument("--add-workers", type=int, default=1, help="index add -j while building")
     parser.add_argument("--http-seconds", type=float, default=30.0)
     parser.add_argument("--compare-stores", type=int, default=0, metavar="N")
     parser.add_argument("--dir", type=Path, default=None, help="index folder (default: temp)")
@@ -444,7 +474,8 @@ def main() -> None:
         else:
             print(f"adding {args.docs:,} documents", flush=True)
             clock = time.perf_counter()
-            results["add_segments"] = build(folder, amp, args.docs, args.batch)
+            results["add_segments"] = build(folder, amp, args.docs, args.batch, args.add_workers)
+            results["add_workers"] = args.add_workers
             results["add_seconds"] = time.perf_counter() - clock
             results["add_docs_per_s"] = args.docs / sum(
                 s["seconds"] for s in results["add_segments"]
@@ -460,7 +491,14 @@ def main() -> None:
             print(f"HTTP, {workers} worker(s)", flush=True)
             rates = [float(r) for r in args.rates.split(",") if r]
             http = http_load(
-                folder, qs, args.http_requests, args.clients, rates, workers, args.http_seconds
+                folder,
+                qs,
+                args.http_requests,
+                args.clients,
+                rates,
+                workers,
+                args.http_seconds,
+                args.pin,
             )
             print(json.dumps(http), flush=True)
             results["http"].append(http)
