@@ -35,7 +35,7 @@ from typing import Any
 
 from tinlap import __version__
 from tinlap.io.remote import REMOTE_OUTPUT, filesystem, is_url
-from tinlap.io.storage import NotOurs, StorageError
+from tinlap.io.storage import StorageError
 from tinlap.io.write import (
     JOURNAL,
     MANIFEST,
@@ -44,6 +44,7 @@ from tinlap.io.write import (
     is_output_name,
     is_scratch,
     manifest_files,
+    not_ours,
     parse_manifest,
 )
 
@@ -84,12 +85,7 @@ class RemoteOutput:
         self.previous = set(self._manifest())
         foreign = sorted(self._foreign())
         if foreign and not overwrite:
-            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-            raise NotOurs(
-                f"{url} holds files tinlap did not write there ({shown}); tinlap never deletes "
-                "or mixes them with its output: choose a new or empty --output, or pass "
-                "--overwrite to replace tinlap's own output names among them"
-            )
+            raise not_ours(url, foreign)
         self.previous |= {name for name in foreign if is_output_name(name)}
         self.local: Path | None = None
         self.inner: OutputFolder | None = None

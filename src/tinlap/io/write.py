@@ -823,6 +823,17 @@ def is_output_name(name: str) -> bool:
     return name in OUTPUT_NAMES or KEPT_FILE.match(name) is not None
 
 
+def not_ours(where: str, foreign: list[str]) -> NotOurs:
+    """The refusal of an output location that holds files tinlap did not write (local or
+    remote alike)."""
+    shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+    return NotOurs(
+        f"{where} holds files tinlap did not write there ({shown}); tinlap never deletes or "
+        "mixes them with its output: choose a new or empty --output, or pass --overwrite to "
+        "replace tinlap's own output names among them"
+    )
+
+
 class OutputFolder:
     """A run's outputs, staged in ``OUT/.tinlap-staging-<pid>-<random>/`` and committed all at
     once: every file fsynced, a journal naming them written, then each renamed into place,
@@ -843,12 +854,7 @@ class OutputFolder:
         self.previous = set(manifest_files(self.out_dir))
         foreign = sorted(_foreign(self.out_dir, self.previous))
         if foreign and not overwrite:
-            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-            raise NotOurs(
-                f"{self.out_dir} holds files tinlap did not write there ({shown}); tinlap never "
-                "deletes or mixes them with its output: choose a new or empty --output folder, "
-                "or pass --overwrite to replace tinlap's own output names among them"
-            )
+            raise not_ours(str(self.out_dir), foreign)
         self.previous |= {n for n in foreign if is_output_name(n) or _OLD_TEMP.match(n)}
 
     def __enter__(self) -> Path:
