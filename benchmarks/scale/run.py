@@ -199,7 +199,9 @@ def main() -> None:
     ap.add_argument("--compare-at", default=None, help="size to rerun with 1, 2 workers and Ray")
     ap.add_argument("--datatrove-docs", type=int, default=0)
     ap.add_argument(
-        "--append", action="store_true", help="add to today's results instead of replacing them"
+        "--append",
+        action="store_true",
+        help="add to today's results instead of replacing them; runs already there are reused",
     )
     args = ap.parse_args()
     logs = args.work / "logs"
@@ -228,6 +230,12 @@ def main() -> None:
             runs.append(
                 (f"{label}, Ray local, {args.workers} CPUs", args.workers, ("--executor", "ray"))
             )
+        measured = {e["label"]: e for e in results["sizes"]} if args.append else {}
+        for name, _, _ in list(runs):
+            if name in measured:  # --append: this size's run is in today's results already
+                runs.remove((name, args.workers, ()))
+                if label == args.compare_at:
+                    results["executors"].append(measured[name])
         for name, workers, extra in runs:
             out = args.work / f"tinlap-{label}-{workers}-{len(extra)}"
             result = run_tinlap(
