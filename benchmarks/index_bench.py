@@ -52,7 +52,7 @@ from tinlap.records import Record
 
 HERE = Path(__file__).resolve().parent
 VNTC = HERE.parent.parent / "shared" / "data" / "vntc.jsonl.zst"
-TOKEN = "bench-token"
+TOKEN = "index-bench-token-0123456789abcdef"  # the server wants >= 16 characters
 
 
 # ------------------------------------------------------------------------------------ corpus
@@ -335,6 +335,14 @@ def http_load(
 # ----------------------------------------------------------------------------------- report
 
 
+def _settings_line() -> str:
+    d = IndexSettings()
+    return (
+        f"{d.shingle_size}-word shingles, {d.num_perm} MinHash values, {d.bands} bands x "
+        f"{d.rows} rows, containment {d.containment_threshold}, Jaccard {d.jaccard_threshold}"
+    )
+
+
 def report(results: dict[str, Any], out: Path) -> None:
     r = results
     seg = r["add_segments"]
@@ -343,8 +351,8 @@ def report(results: dict[str, Any], out: Path) -> None:
         "",
         f"tinlap {r['tinlap_version']}; {r['machine']}. Index: {r['docs']:,} amplified VNTC "
         f"documents (`benchmarks/index_bench.py --docs {r['docs']}`), default settings "
-        "(5-word shingles, 128 MinHash values, 64 bands x 2 rows, containment 0.6, Jaccard 0.5), "
-        f"added in transactions of {r['batch']:,}. One process adds; everything on this machine. "
+        f"({_settings_line()}), added in transactions of {r['batch']:,}. One process decides "
+        f"and writes, {r.get('add_workers', 1)} sketch; everything on this machine. "
         f"Load average at the end: {r['load_average_at_end']:.1f}.",
         "",
         "## Add",
