@@ -18,6 +18,7 @@ from tinlap.apps.cli_index import serve
 from tinlap.apps.cli_options import (
     Decorator,
     combine,
+    input_selection,
     log_options,
     matching_options,
     report_problems,
@@ -29,7 +30,7 @@ from tinlap.config import DedupConfig
 from tinlap.core.decide import KEEP_POLICIES
 from tinlap.engines.executors import EXECUTORS
 from tinlap.engines.progress import set_progress
-from tinlap.io.read import FORMATS, InputError
+from tinlap.io.read import InputError
 from tinlap.io.remote import is_url
 from tinlap.io.storage import NotOurs, StorageError
 from tinlap.io.write import COMPRESSIONS, OUTPUT_FORMATS, OutputOptionError
@@ -97,28 +98,7 @@ def main(log_level: str | None, log_file: Path | None, log_format: str) -> None:
 
 
 _input_options = combine(
-    click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
-    click.option(
-        "--format",
-        "input_format",
-        type=click.Choice(list(FORMATS)),
-        default=None,
-        help="Force the input format instead of detecting it from each file name.",
-    ),
-    click.option(
-        "--text-field",
-        default="text",
-        show_default=True,
-        metavar="FIELD",
-        help="Field (or CSV column) holding the text.",
-    ),
-    click.option(
-        "--id-field",
-        default="id",
-        show_default=True,
-        metavar="FIELD",
-        help="Field holding the document id (missing: FILE:LINE).",
-    ),
+    input_selection,
     click.option(
         "--html-field",
         default=None,

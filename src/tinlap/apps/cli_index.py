@@ -16,9 +16,8 @@ from typing import IO, Any
 
 import click
 
-from tinlap.apps.cli_options import combine, matching_options, report_problems
+from tinlap.apps.cli_options import combine, input_selection, matching_options, report_problems
 from tinlap.config import DedupConfig
-from tinlap.io.read import FORMATS
 from tinlap.wording import count, number
 
 _DEFAULTS = DedupConfig()
@@ -27,28 +26,7 @@ _dir_argument = click.argument("directory", type=click.Path(file_okay=False, pat
 
 
 _input_options = combine(
-    click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
-    click.option(
-        "--format",
-        "input_format",
-        type=click.Choice(list(FORMATS)),
-        default=None,
-        help="Force the input format instead of detecting it from each file name.",
-    ),
-    click.option(
-        "--text-field",
-        default="text",
-        show_default=True,
-        metavar="FIELD",
-        help="Field (or CSV column) holding the text.",
-    ),
-    click.option(
-        "--id-field",
-        default="id",
-        show_default=True,
-        metavar="FIELD",
-        help="Field holding the document id (missing: FILE:LINE).",
-    ),
+    input_selection,
     click.option(
         "--report",
         type=click.File("w", encoding="utf-8"),

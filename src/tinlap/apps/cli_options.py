@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from tinlap.config import SHINGLE_UNITS, DedupConfig
+from tinlap.io.read import FORMATS
 from tinlap.records import ProblemLog
 from tinlap.wording import count
 
@@ -31,6 +32,32 @@ def combine(*decorators: Decorator) -> Decorator:
 
     return apply
 
+
+# Which files, and which fields of their records: every command that reads a corpus.
+input_selection = combine(
+    click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+    click.option(
+        "--format",
+        "input_format",
+        type=click.Choice(list(FORMATS)),
+        default=None,
+        help="Force the input format instead of detecting it from each file name.",
+    ),
+    click.option(
+        "--text-field",
+        default="text",
+        show_default=True,
+        metavar="FIELD",
+        help="Field (or CSV column) holding the text.",
+    ),
+    click.option(
+        "--id-field",
+        default="id",
+        show_default=True,
+        metavar="FIELD",
+        help="Field holding the document id (missing: FILE:LINE).",
+    ),
+)
 
 matching_options = combine(
     click.option(
