@@ -23,6 +23,14 @@ from tinlap.records import ProblemLog
 SEED_SCRAPE = "000_f1cdcb0b2f19f625.txt"  # scrape with site boilerplate
 SEED_CLEAN = "002_5681c2e147e64257.txt"  # cleaner, complete copy: the one to keep
 
+# A short news story of four sentences, for tests that need one real-looking text.
+STORY = (
+    "Hà Nội sẽ thử nghiệm thu phí ô tô vào nội đô từ năm sau để giảm ùn tắc giao thông. "
+    "Theo đề án vừa được trình, phí sẽ thu tự động qua thẻ định danh gắn trên xe. "
+    "Các chuyên gia cho rằng cần mở rộng xe buýt và đường sắt đô thị trước khi thu phí. "
+    "Người dân ở các quận trung tâm bày tỏ lo ngại về chi phí đi lại tăng thêm mỗi tháng."
+)
+
 
 # ------------------------------------------------------------------------------------ inputs
 

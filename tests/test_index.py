@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
-from helpers import load, run, seed_texts, vntc_head, write_jsonl
+from helpers import STORY, load, run, seed_texts, vntc_head, write_jsonl
 
 from tinlap.apps.cli import main
 from tinlap.engines.indexing import add_records
@@ -34,12 +34,6 @@ from tinlap.records import Record
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "news.jsonl"
 
-STORY = (
-    "Hà Nội sẽ thử nghiệm thu phí ô tô vào nội đô từ năm sau để giảm ùn tắc giao thông. "
-    "Theo đề án vừa được trình, phí sẽ thu tự động qua thẻ định danh gắn trên xe. "
-    "Các chuyên gia cho rằng cần mở rộng xe buýt và đường sắt đô thị trước khi thu phí. "
-    "Người dân ở các quận trung tâm bày tỏ lo ngại về chi phí đi lại tăng thêm mỗi tháng."
-)
 OTHER = (
     "Giá cà phê trong nước hôm nay tăng mạnh theo đà thế giới, lên mức cao nhất nhiều năm. "
     "Thương lái ở Tây Nguyên cho biết nguồn cung khan hiếm do mưa kéo dài làm chậm thu hoạch. "

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import write_jsonl
+from helpers import STORY, write_jsonl
 
 import tinlap
 from tinlap.apps.cli import main
@@ -21,12 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "docs" / "recipes.md"
 SAMPLE = ROOT / "samples" / "news.jsonl"
 
-STORY = (
-    "Hà Nội sẽ thử nghiệm thu phí ô tô vào nội đô từ năm sau để giảm ùn tắc giao thông. "
-    "Theo đề án vừa được trình, phí sẽ thu tự động qua thẻ định danh gắn trên xe. "
-    "Các chuyên gia cho rằng cần mở rộng xe buýt và đường sắt đô thị trước khi thu phí. "
-    "Người dân ở các quận trung tâm bày tỏ lo ngại về chi phí đi lại tăng thêm mỗi tháng."
-)
 OTHER = (
     "Giá lúa gạo tại đồng bằng sông Cửu Long tăng mạnh trong tuần qua do nhu cầu xuất khẩu. "
     "Nhiều thương lái đến tận ruộng thu mua với giá cao hơn vụ trước khoảng năm trăm đồng. "
