@@ -12,9 +12,10 @@ A sentence of x counts as reproduced in y when it is
 * **contained**: found verbatim inside y's text, across y's sentence breaks;
 * **edited**: character-level similarity ≥ ``min_similarity`` (2·LCS / total length, rapidfuzz)
   to a sentence of y, to two adjacent sentences of y (a sentence split in two), or to a stretch
-  inside a longer sentence / sentence pair of y (a clause added around it) — *and* no figure was
-  replaced (``_conflict``): templated bulletins (lottery, weather, prices, exchange rates) share
-  their wording and differ only in their numbers, and must not align.
+  inside a longer sentence / sentence pair of y (a clause added around it) or anywhere in y's
+  text (its sentence breaks fall elsewhere) — *and* no figure was replaced (``_conflict``):
+  templated bulletins (lottery, weather, prices, exchange rates) share their wording and
+  differ only in their numbers, and must not align.
 
 Coverage is the share of x's sentence text (key characters) so reproduced; sentences under
 ``min_tokens`` units (bylines, dates, credits) carry too little text for a similarity to mean
@@ -22,9 +23,10 @@ anything and count on neither side. Units are ``normalise.key_units``: words, an
 of the scripts written without spaces (a Han character is a syllable, as a Vietnamese word is;
 a Thai, Lao, Khmer or Myanmar one is a letter with its marks). Those scripts end sentences with
 their own marks (。！？ ។ ။), or, in Thai and Lao, with a space between two of their letters.
-Everything runs on ``normalise.matching_key``, so tone placement, Unicode form, case, quotes and
-invisible characters are equal on both sides already and the similarity only sees real edits;
-digits are kept ("10/3" and "10-3" are both "10 3").
+Everything runs on ``normalise.matching_key`` (recomposed to one character per letter,
+``_letters``), so tone placement, Unicode form, case, quotes and invisible characters are equal
+on both sides already and the similarity only sees real edits; digits are kept ("10/3" and
+"10-3" are both "10 3").
 
 Cost: exact and verbatim matches are hash / substring look-ups. Character similarity (native,
 bit-parallel) is only computed for sentence pairs that pass two filters: shared words (a unit
@@ -39,6 +41,7 @@ Pure: no I/O, no state besides ``matching_key``'s cache.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,7 +52,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
 from tinlap.core.arrays import unique
-from tinlap.core.normalise import key_units, matching_key
+from tinlap.core.normalise import TONE_MARKS, key_units, matching_key
 
 Status = Literal["exact", "contained", "edited", "unmatched", "short"]
 
@@ -110,21 +113,25 @@ def sentence_keys(text: str) -> list[list[str]]:
     return out
 
 
-def _numbers(key: str) -> Counter[str]:
+def _numbers(key: str) -> frozenset[str]:
     """Digit runs of a key, by value: "22.800MW", "22 800 mw" and "22,800" all give {22, 800};
     "10/02/2017" and "10.2.2017" both give {10, 2, 2017} (a leading zero is style, not a
     different figure)."""
-    return Counter(run.lstrip("0") or "0" for run in _NUMBER.findall(key))
+    return frozenset(run.lstrip("0") or "0" for run in _NUMBER.findall(key))
 
 
-def _conflict(x_numbers: Counter[str], y_numbers: Counter[str]) -> bool:
+def _conflict(x_numbers: frozenset[str], y_numbers: frozenset[str]) -> bool:
     """True when a figure was *replaced*: each side has a number the other lacks.
 
     The signature of a templated bulletin (same wording, other figures) and of another day's
     report. A figure only one side has is an addition or a cut ("50 người" → "hàng trăm
     người", a parenthesis dropped): an edit like any other word, paid for by the similarity.
+    Figures are compared as sets, as the definition of a copy has them (``../shared/data``):
+    a number met twice on one side is no new figure, so a live-score line glued to a sentence
+    ("0-0") does not outweigh a line-up and statistics copied figure for figure; the price is
+    that a replaced figure which also occurs elsewhere in the sentence goes unseen.
     """
-    return bool(x_numbers - y_numbers) and bool(y_numbers - x_numbers)
+    return not (x_numbers <= y_numbers or y_numbers <= x_numbers)
 
 
 def _token_bounds(text: str, start: int, end: int) -> str:
@@ -156,9 +163,24 @@ def sentence_texts(text: str) -> list[str]:
     return list(_sentences(text).texts)
 
 
+# A key token ends with its tone marks (``normalise.canonical_tokens``); ``_letters`` puts them
+# back on the syllable's last vowel (after its circumflex, breve or horn) for NFC to compose.
+_TONE_AFTER_VOWEL = re.compile(
+    f"([aeiouy][\u0302\u0306\u031b]*)([^\\saeiouy{TONE_MARKS}]*?)([{TONE_MARKS}]+)(?=\\s|$)"
+)
+
+
+def _letters(key: str) -> str:
+    """``key`` with one character per letter, as readers count them: the matching key is
+    decomposed (``ư`` is u + horn, a tone mark follows its syllable), which would make a
+    character similarity count every diacritic of Vietnamese as a letter of its own, and an
+    edit near them cost more than an edit elsewhere. Equal keys stay equal."""
+    return unicodedata.normalize("NFC", _TONE_AFTER_VOWEL.sub(r"\1\3\2", key))
+
+
 @lru_cache(maxsize=4096)
 def _sentences(text: str) -> _Sentences:
-    keyed = [(s, k) for s in split_sentences(text) if (k := matching_key(s))]
+    keyed = [(s, _letters(k)) for s in split_sentences(text) if (k := matching_key(s))]
     keys = tuple(k for _, k in keyed)
     vocab: dict[str, int] = {}
     rows: list[int] = []
@@ -237,7 +259,7 @@ def aligned_coverage(
         candidates = _shared_token_candidates(xs, ys, pending, min_shared)
         for row, i in enumerate(pending):
             results[i] = _best_edit(
-                i, x_keys[i], units, candidates[row][:max_candidates], cutoff, whole_ratio
+                i, x_keys[i], units, candidates[row][:max_candidates], cutoff, whole_ratio, y_text
             )
     else:
         for i in pending:
@@ -300,6 +322,7 @@ def _best_edit(
     candidates: np.ndarray,
     cutoff: float,
     whole_ratio: float,
+    y_text: str,
 ) -> SentenceMatch:
     """The first candidate unit (most shared words first) that the sentence aligns to as a
     light edit with its figures intact, else ``unmatched``.
@@ -307,7 +330,9 @@ def _best_edit(
     Whole-unit similarity (``fuzz.ratio``) is tried first on units of comparable length; only
     if none fits is the sentence looked for as a stretch of a longer unit
     (``partial_ratio_alignment``, the costly call), and only where its LCS with the whole unit
-    (an upper bound of its LCS with any stretch of it) leaves that possible.
+    (an upper bound of its LCS with any stretch of it) leaves that possible; then, by the same
+    bound, as a stretch of ``y_text``, all of y's sentence keys: what the definition of a copy
+    accepts ("a stretch of its text"), wherever y's sentence breaks fall.
     """
     numbers = _numbers(key)
     length = len(key)
@@ -333,6 +358,14 @@ def _best_edit(
             continue  # a figure replaced by another: a templated bulletin, not a copy
         similarity = alignment.score / 100
         return SentenceMatch(index, key, length, "edited", similarity, target, first, last)
+    # Last, a stretch anywhere in y's text: a sentence whose match straddles y's sentence
+    # breaks differently (a caption glued to it, two sentences merged and trimmed).
+    if len(y_text) > length and LCSseq.similarity(key, y_text) >= need:
+        alignment = fuzz.partial_ratio_alignment(key, y_text, score_cutoff=cutoff)
+        if alignment is not None and alignment.score:
+            target = _token_bounds(y_text, alignment.dest_start, alignment.dest_end).strip()
+            if not _conflict(numbers, _numbers(target)):
+                return SentenceMatch(index, key, length, "edited", alignment.score / 100, target)
     return SentenceMatch(index, key, length, "unmatched")
 
 
