@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import permutations
+from itertools import combinations, permutations
 
 import numpy as np
 import pytest
@@ -232,8 +232,22 @@ def test_decisions_on_random_verified_graphs(data: st.DataObject) -> None:
             y for y in range(n) if y not in gone and rank[y] < rank[d.doc] and qualifies(d.doc, y)
         ]
         assert together(d.original) == max(together(y) for y in candidates)
-    for x in set(range(n)) - set(gone):  # kept: no kept, preferred document it could copy
-        assert not any(qualifies(x, y) and y not in gone and rank[y] < rank[x] for y in range(n))
+
+    # As many removals as any kept set allows in which every removed document has a kept,
+    # preferred document it qualifies against (brute force over all kept sets).
+    def admissible(kept: set[int]) -> bool:
+        return all(
+            any(y in kept and rank[y] < rank[x] and qualifies(x, y) for y in range(n))
+            for x in set(range(n)) - kept
+        )
+
+    most = max(
+        n - len(kept)
+        for r in range(1, n + 1)
+        for kept in map(set, combinations(range(n), r))
+        if admissible(kept)
+    )
+    assert len(gone) == most
 
 
 def test_a_copy_goes_to_the_original_whose_cluster_holds_its_other_copies() -> None:
@@ -248,3 +262,21 @@ def test_a_copy_goes_to_the_original_whose_cluster_holds_its_other_copies() -> N
     assert (moved.jaccard, moved.containment) == (0.4, 0.8)  # the exact scores of 2 -> 1
     # Without the copy 2-3 the best scores decide, as before.
     assert removed_for(decide(scores(rows[:3]), rank, RULE)) == {2: 0, 3: 1}
+
+
+def test_a_copy_of_the_best_text_stays_when_that_holds_its_own_copies_together() -> None:
+    # One story, four outlets: 1 is a verified copy of the longest text 0; 2 and 3 are copies
+    # of 1 (and 3 of 2) but not of 0. Greedy removes 1 for 0, then keeps 2 and removes 3 for
+    # it: two removals, one verified pair (2-3) held. Keeping 1 removes as many (2 and 3 go
+    # for it) and holds three pairs in one cluster, each removal a direct copy of its original.
+    rows = [(1, 0, 0.6, 0.7, 0.7), (2, 1, 0.6, 0.7, 0.7), (3, 1, 0.6, 0.7, 0.7)]
+    rows.append((3, 2, 0.6, 0.7, 0.7))
+    assert removed_for(decide(scores(rows), np.arange(4), RULE)) == {2: 1, 3: 1}
+
+
+def test_the_kept_set_that_removes_most_documents_wins() -> None:
+    # 0 > 2 > 1 > 3 in keep order; 2 copies 0, and 1 and 3 copy only 2. Greedy removes 2 for
+    # 0 and must then keep 1 and 3 (their one original is gone); keeping 2 removes both.
+    rows = [(0, 2, 1.0, 1.0, 1.0), (1, 2, 1.0, 1.0, 1.0), (2, 3, 1.0, 1.0, 1.0)]
+    rank = np.array([0, 2, 1, 3])
+    assert removed_for(decide(scores(rows), rank, RULE)) == {1: 2, 3: 2}

@@ -297,3 +297,46 @@ def test_alignment_shows_sentences_matched_with_edits(tmp_path: Path) -> None:
     edited = [m for m in al["sentences"] if m["status"] == "edited"]
     assert len(edited) >= 6
     assert all("{+" in m["edit"] and "[-" in m["edit"] for m in edited)  # the changed word
+
+
+def test_a_story_reposted_by_four_outlets_is_one_cluster_and_explain_says_why(
+    tmp_path: Path,
+) -> None:
+    """B copies most of the longest text A; C and D copy B (and each other) but not A. The run
+    keeps B for them rather than removing it for A (as many removals, more copies together):
+    both engines decide so, and explain says why B stays although the pair alone removes it."""
+    s = [story(100 + i, 24) for i in range(20)]
+    docs = {
+        "a.txt": " ".join(s[0:6] + s[10:18]),
+        "b.txt": " ".join(s[0:6] + s[6:9]),
+        "c.txt": " ".join([*s[6:9], s[5], s[18]]),
+        "d.txt": " ".join([*s[6:9], s[5], s[19]]),
+    }
+    folder = write_txt_folder(tmp_path / "in", docs)
+    for engine in ("in-memory", "sharded"):
+        out = tmp_path / engine
+        args = [
+            "dedup",
+            str(folder),
+            "--output",
+            str(out),
+            "--engine",
+            engine,
+            "-j",
+            "1",
+            "--quiet",
+        ]
+        assert CliRunner().invoke(main, args).exit_code == 0
+        rows = {r["id"]: r for r in pq.read_table(out / "clusters.parquet").to_pylist()}
+        assert {i: r["duplicate_of"] for i, r in rows.items() if not r["kept"]} == {
+            "c.txt": "b.txt",
+            "d.txt": "b.txt",
+        }
+    found = explain("b.txt", "a.txt", "--output-dir", tmp_path / "sharded")
+    assert found["decision"]["removed"] == "b.txt"  # the pair alone: B is a copy of A
+    plain = (
+        CliRunner()
+        .invoke(main, ["explain", "b.txt", "a.txt", "--output-dir", str(tmp_path / "sharded")])
+        .output
+    )
+    assert "The run kept A all the same" in plain

@@ -577,6 +577,9 @@ def render(x: Explanation, color: bool) -> str:
     if x.recorded is not None:
         for which in ("A", "B"):
             out.append(f"  In the dedup output, {which} {_recorded(x.recorded[which.lower()])}.")
+        note = _kept_anyway(x)
+        if note:
+            out.append(f"  {note}")
     legend = " ".join(
         mark(kind, label)
         for kind, label in (
@@ -592,6 +595,26 @@ def render(x: Explanation, color: bool) -> str:
             rule = pieces[0].rule if pieces and pieces[0].kind == "boilerplate" else None
             out.append(f"{text}  ({rule})" if rule else text)
     return "\n".join(out)
+
+
+def _kept_anyway(x: Explanation) -> str | None:
+    """Why the run kept a document this pair alone would remove, when it did and the original
+    stayed too (``core.decide`` chooses the kept set per group of copies, not pair by pair)."""
+    assert x.recorded is not None
+    d = x.decision
+    if d.removed is None:
+        return None
+    which = "a" if d.removed == x.a.id else "b"
+    removed, original = x.recorded[which], x.recorded["b" if which == "a" else "a"]
+    if (removed is None or removed["kept"]) and (original is None or original["kept"]):
+        name = which.upper()
+        return (
+            f"The run kept {name} all the same: among the kept sets that remove the most "
+            f"documents of this group of copies, the one that keeps {name} holds the most "
+            "verified copies in one cluster (its own copies go for it); every removal is "
+            "still a direct copy of its original."
+        )
+    return None
 
 
 def _recorded(row: dict[str, Any] | None) -> str:

@@ -4,10 +4,13 @@ No chaining: a document is removed only for a *kept* document that it was direct
 against, so a cluster never grows through a middle document into unlike texts (A≈B, B≈C, A≉C
 removes at most one of A and C for B, never A for C).
 
-Greedy in keep-policy order: the best document comes first and is kept; each following document
-is removed if some already-kept document qualifies as its original, else it is kept too.
-Whether a direction x → y qualifies is ``rules.CopyRule``'s to say; which document is preferred
-is the keep policy's (``POLICY_SORT_KEYS``).
+A document may only be removed for a document the keep policy prefers (``POLICY_SORT_KEYS``),
+and only where ``rules.CopyRule`` says the direction x → y qualifies. Within those rules each
+group of connected copies chooses its kept set: the most documents removed, then the most
+verified copy pairs in one cluster, greedy keep order (the best document first and kept, each
+following one removed if some kept document qualifies as its original) breaking ties
+(``_best_kept``); then each removed document goes to the kept original whose cluster holds
+most of its copies (``_regroup``).
 """
 
 from __future__ import annotations
@@ -105,18 +108,29 @@ class Decision:
     reason: str  # "exact" | "near" | "contained"
 
 
+Edge = tuple[int, float, float]  # (original, Jaccard, containment of the copy in it)
+
+# Kept-set search per component of verified copies (``_best_kept``): components up to this many
+# documents, at most this many steps of the search and kept sets scored each. Past the first
+# two bounds the greedy kept set stands, past the third the first ones found are compared;
+# all are fixed numbers, so a component decides the same in every engine and partition.
+SEARCH_DOCUMENTS = 24
+SEARCH_STEPS = 20_000
+SEARCH_SETS = 64
+
+
 def decide(
     scores: PairScores,
     rank: np.ndarray,
     rule: CopyRule,
     rejected: frozenset[tuple[int, int]] = frozenset(),
 ) -> list[Decision]:
-    """Greedy, chain-free removal over verified pairs (see module docstring).
+    """Chain-free removal over verified pairs (see module docstring).
 
     ``rejected`` holds directions (x, y) that qualify by their scores but failed the rule's
     text check: x is never removed for y.
     """
-    parents: dict[int, list[tuple[int, float, float]]] = defaultdict(list)  # doc -> originals
+    parents: dict[int, list[Edge]] = defaultdict(list)  # doc -> originals
     ab = rule.qualifies(scores.jaccard, scores.containment_a).tolist()
     ba = rule.qualifies(scores.jaccard, scores.containment_b).tolist()
     for (a, b, j, ca, cb), qa, qb in zip(scores.rows(), ab, ba, strict=True):
@@ -126,43 +140,156 @@ def decide(
             parents[b].append((a, j, cb))
 
     # Usable copy edges: x may go for y (y preferred), the scores qualify, the text agrees.
-    usable: dict[int, list[tuple[int, float, float]]] = {
+    usable: dict[int, list[Edge]] = {
         doc: [p for p in found if rank[p[0]] < rank[doc]] for doc, found in parents.items()
     }
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    for doc, found in usable.items():
+        for parent, _, _ in found:
+            neighbours[doc].add(parent)
+            neighbours[parent].add(doc)
     removed: dict[int, Decision] = {}
-    nodes = sorted(set(scores.a.tolist()) | set(scores.b.tolist()), key=lambda d: rank[d])
-    for doc in nodes:
-        best: tuple[float, float, int, int] | None = None
-        for parent, j, c in usable.get(doc, ()):
-            if parent not in removed:
-                candidate = (-c, -j, int(rank[parent]), parent)
-                if best is None or candidate < best:
-                    best = candidate
-        if best is not None:
-            c, j, parent = -best[0], -best[1], best[3]
-            removed[doc] = Decision(doc, parent, j, c, rule.reason(j))
-    _regroup(removed, usable, rank, rule)
+    for component in _components(neighbours, rank):
+        removed.update(_best_kept(component, usable, neighbours, rank, rule))
     return sorted(removed.values(), key=lambda d: d.doc)
+
+
+def _components(neighbours: dict[int, set[int]], rank: np.ndarray) -> list[list[int]]:
+    """Connected components of the usable copy edges, each in keep order."""
+    seen: set[int] = set()
+    out = []
+    for start in sorted(neighbours, key=lambda d: rank[d]):
+        if start in seen:
+            continue
+        seen.add(start)
+        stack, component = [start], []
+        while stack:
+            doc = stack.pop()
+            component.append(doc)
+            for other in neighbours[doc] - seen:
+                seen.add(other)
+                stack.append(other)
+        out.append(sorted(component, key=lambda d: rank[d]))
+    return out
+
+
+def _best_kept(
+    component: list[int],
+    usable: dict[int, list[Edge]],
+    neighbours: dict[int, set[int]],
+    rank: np.ndarray,
+    rule: CopyRule,
+) -> dict[int, Decision]:
+    """The removals of one component: as many as any admissible kept set allows, then as many
+    verified copy pairs in one cluster as possible.
+
+    Greedy in keep order (a document goes iff a kept, preferred document is its verified copy)
+    fixes the kept set by order alone. One story reposted by several outlets shows where that
+    splits copies: B, a verified copy of the longest text A, goes for it; C and D, copies of
+    B but not of A, then stay apart from B, and one of them is kept for the other. Keeping B
+    instead removes as many documents (C and D go for B) and holds three verified pairs in one
+    cluster, not one. So the kept sets that remove the most documents are searched (depth
+    first in keep order, removing before keeping, so the first found is the greedy one), each
+    is scored by the pairs its clusters hold (``_assign``), and the greedy set is left only for
+    a strictly better one. Every removal is still a direct verified copy of its kept original:
+    no chain. Bounded (``SEARCH_DOCUMENTS``, ``SEARCH_STEPS``, ``SEARCH_SETS``).
+    """
+    position = {doc: i for i, doc in enumerate(component)}
+    options = [
+        [position[p[0]] for p in usable.get(doc, ()) if p[0] in position] for doc in component
+    ]
+    removable_after = [*np.cumsum([bool(o) for o in reversed(options)])[::-1].tolist(), 0]
+    candidates: list[frozenset[int]] = []
+    best_removed = -1
+    steps = 0
+    kept: list[bool] = [False] * len(component)
+
+    def search(i: int, removed: int) -> bool:
+        """Depth-first; False once the step budget is spent."""
+        nonlocal best_removed, steps
+        steps += 1
+        if steps > SEARCH_STEPS:
+            return False
+        if removed + removable_after[i] < best_removed:
+            return True
+        if i == len(component):
+            if removed > best_removed:
+                best_removed, candidates[:] = removed, []
+            candidates.append(frozenset(component[k] for k in range(i) if kept[k]))
+            return True
+        if any(kept[p] for p in options[i]):
+            kept[i] = False
+            if not search(i + 1, removed + 1):
+                return False
+            if len(component) > SEARCH_DOCUMENTS:
+                return True  # too large to search: the greedy choice only
+        kept[i] = True
+        return search(i + 1, removed)
+
+    if not search(0, 0) and candidates:
+        candidates = candidates[:1]  # budget spent: the greedy kept set (found first)
+    best: dict[int, Decision] = {}
+    best_together = -1
+    for kept_set in candidates[:SEARCH_SETS]:
+        removals = _assign(kept_set, component, usable, neighbours, rank, rule)
+        together = _together(removals, component, neighbours)
+        if together > best_together:
+            best, best_together = removals, together
+    return best
+
+
+def _assign(
+    kept: frozenset[int],
+    component: list[int],
+    usable: dict[int, list[Edge]],
+    neighbours: dict[int, set[int]],
+    rank: np.ndarray,
+    rule: CopyRule,
+) -> dict[int, Decision]:
+    """Each removed document's kept original: the best scores first, then ``_regroup``."""
+    removed: dict[int, Decision] = {}
+    for doc in component:
+        if doc in kept:
+            continue
+        parent, j, c = min(
+            (p for p in usable[doc] if p[0] in kept),
+            key=lambda p: (-p[2], -p[1], rank[p[0]], p[0]),
+        )
+        removed[doc] = Decision(doc, parent, j, c, rule.reason(j))
+    _regroup(removed, usable, neighbours, rank, rule)
+    return removed
+
+
+def _together(
+    removed: dict[int, Decision], component: list[int], neighbours: dict[int, set[int]]
+) -> int:
+    """Verified copy pairs of the component whose two documents share a cluster."""
+
+    def cluster(d: int) -> int:
+        return removed[d].original if d in removed else d
+
+    return sum(cluster(d) == cluster(o) for d in component for o in neighbours[d] if o > d)
 
 
 def _regroup(
     removed: dict[int, Decision],
-    usable: dict[int, list[tuple[int, float, float]]],
+    usable: dict[int, list[Edge]],
+    neighbours: dict[int, set[int]],
     rank: np.ndarray,
     rule: CopyRule,
     rounds: int = 8,
 ) -> None:
     """Move removed documents to the kept original whose cluster holds most of their copies.
 
-    Greedy order fixes *which* documents stay (a document goes iff some kept, preferred
-    document is its verified copy), not which of several such kept documents it goes for: the
-    best-scoring one may sit in another cluster than the document's other copies (one story
-    reposted by ten outlets, not every two of them copies of each other), splitting them.
-    So each removed document with two or more kept originals takes the one whose cluster holds
-    most of its verified copy neighbours (the original itself counts), the best scores among
-    equals. Every removal stays a directly verified copy of its original, with that pair's
-    exact scores: no chain. Rounds in keep order until nothing moves (bounded): deterministic,
-    and local to a component, so a partition of components decides as the whole does.
+    The kept set fixes *which* documents stay, not which of several kept originals a removed
+    document goes for: the best-scoring one may sit in another cluster than the document's
+    other copies (one story reposted by ten outlets, not every two of them copies of each
+    other), splitting them. So each removed document with two or more kept originals takes the
+    one whose cluster holds most of its verified copy neighbours (the original itself counts),
+    the best scores among equals. Every removal stays a directly verified copy of its original,
+    with that pair's exact scores: no chain. Rounds in keep order until nothing moves
+    (bounded): deterministic, and local to a component, so a partition of components decides
+    as the whole does.
     """
     choices = {
         doc: [p for p in usable[doc] if p[0] not in removed]
@@ -171,11 +298,6 @@ def _regroup(
     choices = {doc: found for doc, found in choices.items() if len(found) > 1}
     if not choices:
         return
-    neighbours: dict[int, set[int]] = defaultdict(set)
-    for doc, found in usable.items():
-        for parent, _, _ in found:
-            neighbours[doc].add(parent)
-            neighbours[parent].add(doc)
 
     # Copies of the document that are verified copies of (or are) the original too: where the
     # document's copies belong whatever the others choose (breaks ties of the cluster counts).
