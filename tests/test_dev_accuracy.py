@@ -26,14 +26,15 @@ from tinlap.engines.inmemory import run_dedup
 
 _RX = re.compile(r"^bm(rx)?-(\d+)$")
 
-# Measured (README, "Accuracy") minus a margin of 0.01 (precision 0.002).
+# Issue 12's targets (recall 0.95 on both sets, precision 0.99), held; re-extraction and
+# multi-outlet recall at the figures measured (README, "Accuracy") less a margin of 0.01.
 FLOORS = {
-    "vlsp-dev": {"precision": 0.998, "recall": 0.92},
+    "vlsp-dev": {"precision": 0.99, "recall": 0.95},
     "baomoi-dev": {
-        "precision": 0.997,
-        "recall": 0.93,
-        "re-extraction": 0.98,
-        "multi-outlet": 0.82,
+        "precision": 0.99,
+        "recall": 0.95,
+        "re-extraction": 0.985,
+        "multi-outlet": 0.85,
     },
 }
 
