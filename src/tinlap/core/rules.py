@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tinlap.core.sentences import Alignment, aligned_coverage
+from tinlap.core.sentences import Alignment, aligned_coverage, reproduces
 
 if TYPE_CHECKING:
     from tinlap.config import DedupConfig
@@ -85,8 +85,9 @@ class CopyRule:
         return self.alignment(x, y).coverage
 
     def confirms(self, x: str, y: str) -> bool:
-        """The text check of a borderline direction x → y."""
-        return self.text_coverage(x, y) >= self.min_sentence_coverage
+        """The text check of a borderline direction x → y (``text_coverage`` reaches the
+        share, settled as soon as it is certain)."""
+        return reproduces(x, y, self.min_sentence_coverage)
 
     def rejections(
         self, directions: Iterable[tuple[int, int]], texts: Texts

@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -166,7 +167,7 @@ def sentence_texts(text: str) -> list[str]:
 # A key token ends with its tone marks (``normalise.canonical_tokens``); ``_letters`` puts them
 # back on the syllable's last vowel (after its circumflex, breve or horn) for NFC to compose.
 _TONE_AFTER_VOWEL = re.compile(
-    f"([aeiouy][\u0302\u0306\u031b]*)([^\\saeiouy{TONE_MARKS}]*?)([{TONE_MARKS}]+)(?=\\s|$)"
+    f"([aeiouy][\u0302\u0306\u031b]*)([^aeiouy{TONE_MARKS}]*?)([{TONE_MARKS}]+)$"
 )
 
 
@@ -175,7 +176,15 @@ def _letters(key: str) -> str:
     decomposed (``ư`` is u + horn, a tone mark follows its syllable), which would make a
     character similarity count every diacritic of Vietnamese as a letter of its own, and an
     edit near them cost more than an edit elsewhere. Equal keys stay equal."""
-    return unicodedata.normalize("NFC", _TONE_AFTER_VOWEL.sub(r"\1\3\2", key))
+    return " ".join(map(_token_letters, key.split(" ")))
+
+
+@lru_cache(maxsize=1 << 16)
+def _token_letters(token: str) -> str:
+    """One key token recomposed (a language's syllables are few: cached)."""
+    if token and token[-1] in TONE_MARKS:
+        token = _TONE_AFTER_VOWEL.sub(r"\1\3\2", token)
+    return unicodedata.normalize("NFC", token)
 
 
 @lru_cache(maxsize=4096)
@@ -228,44 +237,8 @@ def aligned_coverage(
     distinct units a y unit must hold before any similarity is computed. ``max_candidates``:
     only the units sharing most words are compared, which bounds the native work per sentence.
     """
-    xs, ys = _sentences(x), _sentences(y)
-    x_keys, y_keys = xs.keys, ys.keys
-    y_exact = {k: i for i, k in reversed(list(enumerate(y_keys)))}
-    y_text = f" {' '.join(y_keys)} "
-    cutoff = 100.0 * min_similarity
-    whole_ratio = min_similarity / (2.0 - min_similarity)
-
-    # Units of y a sentence may align to: each sentence, and each pair of adjacent sentences
-    # (a sentence split in two, or a clause moved over a sentence break).
-    units: list[tuple[str, int, int]] = [(k, i, i) for i, k in enumerate(y_keys)]
-    units += [(f"{y_keys[i]} {y_keys[i + 1]}", i, i + 1) for i in range(len(y_keys) - 1)]
-
-    results: list[SentenceMatch | None] = []
-    pending: list[int] = []
-    for i, key in enumerate(x_keys):
-        weight = len(key)
-        if xs.units[i] < min_tokens:
-            results.append(SentenceMatch(i, key, 0, "short"))
-        elif key in y_exact:
-            first = y_exact[key]
-            results.append(SentenceMatch(i, key, weight, "exact", 1.0, key, first, first))
-        elif f" {key} " in y_text:
-            results.append(SentenceMatch(i, key, weight, "contained", 1.0, key))
-        else:
-            results.append(None)
-            pending.append(i)
-
-    if pending and units:
-        candidates = _shared_token_candidates(xs, ys, pending, min_shared)
-        for row, i in enumerate(pending):
-            results[i] = _best_edit(
-                i, x_keys[i], units, candidates[row][:max_candidates], cutoff, whole_ratio, y_text
-            )
-    else:
-        for i in pending:
-            results[i] = SentenceMatch(i, x_keys[i], len(x_keys[i]), "unmatched")
-
-    final = tuple(r for r in results if r is not None)
+    params = (min_similarity, min_tokens, min_shared, max_candidates)
+    final = tuple(sorted(_matches(x, y, *params), key=lambda m: m.index))
     share: Counter[str] = Counter()
     for r in final:
         share[r.status] += r.weight
@@ -279,6 +252,76 @@ def aligned_coverage(
         weight=total,
         sentences=final,
     )
+
+
+def reproduces(
+    x: str,
+    y: str,
+    share: float,
+    min_similarity: float = 0.85,
+    min_tokens: int = 5,
+    min_shared: float = 0.5,
+    max_candidates: int = 4,
+) -> bool:
+    """``aligned_coverage(x, y, ...).coverage >= share``, stopping as soon as the answer is
+    certain: a rewrite of the same event is settled once its unmatched sentences outweigh
+    ``1 - share`` of the text, without searching the rest (the costly part, heaviest first)."""
+    params = (min_similarity, min_tokens, min_shared, max_candidates)
+    xs = _sentences(x)
+    total = sum(len(k) for k, n in zip(xs.keys, xs.units, strict=True) if n >= min_tokens)
+    denom = total or 1
+    matched, remaining = 0, total
+    for m in _matches(x, y, *params):
+        remaining -= m.weight
+        if m.status in ("exact", "contained", "edited"):
+            matched += m.weight
+            if matched / denom >= share:
+                return True
+        elif (matched + remaining) / denom < share:
+            return False
+    return matched / denom >= share
+
+
+def _matches(
+    x: str, y: str, min_similarity: float, min_tokens: int, min_shared: float, max_candidates: int
+) -> Iterator[SentenceMatch]:
+    """Every sentence of ``x`` as found in ``y``: the look-ups first (short, exact, verbatim),
+    then the sentences that need a similarity search, heaviest first."""
+    xs, ys = _sentences(x), _sentences(y)
+    x_keys, y_keys = xs.keys, ys.keys
+    y_exact = {k: i for i, k in reversed(list(enumerate(y_keys)))}
+    y_text = f" {' '.join(y_keys)} "
+    cutoff = 100.0 * min_similarity
+    whole_ratio = min_similarity / (2.0 - min_similarity)
+
+    pending: list[int] = []
+    for i, key in enumerate(x_keys):
+        weight = len(key)
+        if xs.units[i] < min_tokens:
+            yield SentenceMatch(i, key, 0, "short")
+        elif key in y_exact:
+            first = y_exact[key]
+            yield SentenceMatch(i, key, weight, "exact", 1.0, key, first, first)
+        elif f" {key} " in y_text:
+            yield SentenceMatch(i, key, weight, "contained", 1.0, key)
+        else:
+            pending.append(i)
+    if not pending:
+        return
+    if not y_keys:
+        for i in pending:
+            yield SentenceMatch(i, x_keys[i], len(x_keys[i]), "unmatched")
+        return
+
+    # Units of y a sentence may align to: each sentence, and each pair of adjacent sentences
+    # (a sentence split in two, or a clause moved over a sentence break).
+    units: list[tuple[str, int, int]] = [(k, i, i) for i, k in enumerate(y_keys)]
+    units += [(f"{y_keys[i]} {y_keys[i + 1]}", i, i + 1) for i in range(len(y_keys) - 1)]
+    candidates = _shared_token_candidates(xs, ys, pending, min_shared)
+    for row in sorted(range(len(pending)), key=lambda r: -len(x_keys[pending[r]])):
+        i = pending[row]
+        found = candidates[row][:max_candidates]
+        yield _best_edit(i, x_keys[i], units, found, cutoff, whole_ratio, y_text)
 
 
 def _shared_token_candidates(
@@ -331,8 +374,9 @@ def _best_edit(
     if none fits is the sentence looked for as a stretch of a longer unit
     (``partial_ratio_alignment``, the costly call), and only where its LCS with the whole unit
     (an upper bound of its LCS with any stretch of it) leaves that possible; then, by the same
-    bound, as a stretch of ``y_text``, all of y's sentence keys: what the definition of a copy
-    accepts ("a stretch of its text"), wherever y's sentence breaks fall.
+    bound and if some unit shares most of its words, as a stretch of ``y_text``, all of y's
+    sentence keys: what the definition of a copy accepts ("a stretch of its text"), wherever
+    y's sentence breaks fall.
     """
     numbers = _numbers(key)
     length = len(key)
@@ -359,8 +403,10 @@ def _best_edit(
         similarity = alignment.score / 100
         return SentenceMatch(index, key, length, "edited", similarity, target, first, last)
     # Last, a stretch anywhere in y's text: a sentence whose match straddles y's sentence
-    # breaks differently (a caption glued to it, two sentences merged and trimmed).
-    if len(y_text) > length and LCSseq.similarity(key, y_text) >= need:
+    # breaks differently (a caption glued to it, two sentences merged and trimmed). Only for a
+    # sentence that shares most of its words with some unit of y: a stretch this similar
+    # does, and the search over a whole text is the costliest call here.
+    if len(candidates) and len(y_text) > length and LCSseq.similarity(key, y_text) >= need:
         alignment = fuzz.partial_ratio_alignment(key, y_text, score_cutoff=cutoff)
         if alignment is not None and alignment.score:
             target = _token_bounds(y_text, alignment.dest_start, alignment.dest_end).strip()
@@ -380,6 +426,7 @@ __all__ = [
     "aligned_coverage",
     "clear_sentence_cache",
     "coverage",
+    "reproduces",
     "sentence_keys",
     "sentence_texts",
     "split_sentences",
