@@ -16,7 +16,7 @@ from tinlap.config import DedupConfig
 from tinlap.core.clean import clean
 from tinlap.core.normalise import matching_key, repair_text
 from tinlap.core.rules import CopyRule
-from tinlap.core.sentences import aligned_coverage, coverage, sentence_keys
+from tinlap.core.sentences import aligned_coverage, coverage, reproduces, sentence_keys
 from tinlap.core.verify import PairScores
 
 QUOTE = (
@@ -194,3 +194,26 @@ def test_only_the_removable_direction_is_aligned() -> None:
     # 1 is preferred (kept): 1 -> 0 can never be used and is not aligned.
     assert rule.pair_rejections(scores, lambda _: texts, np.array([False])) == {(0, 1)}
     assert rule.pair_rejections(scores, lambda _: texts, np.array([True])) == {(1, 0)}
+
+
+def test_reproduces_settles_early_with_the_coverage_answer() -> None:
+    """``reproduces`` (the text check's early-stopping form) answers as the full alignment."""
+    rng = random.Random(23)
+    phrase = "bộ ngoại giao xác nhận sẽ hội đàm với quan chức hàng đầu vào tuần tới 2024 15"
+    words = phrase.split()
+
+    def sentence() -> str:
+        return " ".join(rng.choice(words) for _ in range(rng.randint(4, 14))) + "."
+
+    for _ in range(300):
+        base = [sentence() for _ in range(rng.randint(1, 10))]
+        other = [
+            s
+            if rng.random() < 0.5
+            else (s.replace(rng.choice(words), "đổi") if rng.random() < 0.5 else sentence())
+            for s in base
+        ]
+        rng.shuffle(other)
+        x, y = " ".join(base), " ".join(other + [sentence() for _ in range(rng.randint(0, 4))])
+        for share in (0.3, 0.6, 0.9):
+            assert reproduces(x, y, share) == (aligned_coverage(x, y).coverage >= share)
