@@ -6,6 +6,9 @@ manifest)."""
 from __future__ import annotations
 
 import gzip
+import shutil
+import subprocess
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +125,71 @@ def test_the_workers_write_a_split_corpus_in_parallel_with_the_same_documents(
         if compression == "none":  # 2 shards' text a task: several tasks, files of each
             assert run["execution"]["tasks"]["write"]["run"] >= 2
             assert len(files) > run["execution"]["tasks"]["write"]["run"]
+
+
+# Small budgets: many shards, so the sharded engine joins its one file from many parts.
+ENGINES = {
+    "in-memory": ["--engine", "in-memory", "-j", "1"],
+    "sharded-j1": ["--engine", "sharded", "-j", "1", "--memory-limit", "400M"],
+    "sharded-j2": ["--engine", "sharded", "-j", "2", "--memory-limit", TINY],
+}
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip", "zstd"])
+def test_one_kept_file_is_the_same_from_either_engine_and_any_number_of_workers(
+    corpus: Path, reference: Path, tmp_path: Path, compression: str
+) -> None:
+    """The sharded engine's workers write the parts of a single JSONL file, joined in input order
+    (a gzip member or zstd frame each): the same bytes, or the same bytes once decompressed."""
+    plain = (reference / "kept.jsonl").read_bytes()
+    name = {"none": "kept.jsonl", "gzip": "kept.jsonl.gz", "zstd": "kept.jsonl.zst"}[compression]
+    for engine, args in ENGINES.items():
+        out = tmp_path / engine
+        tinlap("dedup", *args, "--output-compression", compression, corpus, "-o", out)
+        run = summary(out)
+        assert run["kept_files"] == [name] and run["documents_kept"] == plain.count(b"\n")
+        assert [n for n in names(out) if n.startswith("kept")] == [name]
+        assert (out / "clusters.parquet").read_bytes() == (
+            reference / "clusters.parquet"
+        ).read_bytes()
+        data = (out / name).read_bytes()
+        if engine != "in-memory":
+            assert run["execution"]["tasks"]["write"]["run"] >= 4
+            assert not (out / ".tinlap-work").exists()
+        if compression == "none":
+            assert data == plain
+            continue
+        assert read_bytes(out / name) == plain  # gzip.decompress; zstandard across frames
+        tool = shutil.which(compression)
+        if tool:  # gzip -d and zstd -d read on past the first member or frame
+            assert subprocess.run([tool, "-dc"], input=data, capture_output=True).stdout == plain
+        if engine == "sharded-j2":
+            assert several_parts(data, compression)
+            assert_readers_read_it_whole(out / name, plain.count(b"\n"), tmp_path)
+
+
+def several_parts(data: bytes, compression: str) -> bool:
+    """Whether ``data`` holds more than one gzip member or zstd frame."""
+    if compression == "gzip":
+        member = zlib.decompressobj(wbits=31)
+    else:
+        member = zstandard.ZstdDecompressor().decompressobj()
+    member.decompress(data)
+    return bool(member.unused_data)
+
+
+def assert_readers_read_it_whole(path: Path, rows: int, tmp_path: Path) -> None:
+    """pandas, pyarrow and Hugging Face datasets read every line of a joined file."""
+    import datasets
+    import pandas as pd
+    import pyarrow.json as pj
+
+    assert len(pd.read_json(path, lines=True)) == rows
+    assert pj.read_json(path).num_rows == rows
+    loaded = datasets.load_dataset(
+        "json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf")
+    )
+    assert loaded.num_rows == rows
 
 
 @pytest.mark.parametrize("engine", ["in-memory", "sharded"])

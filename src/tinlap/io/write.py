@@ -15,7 +15,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 from types import TracebackType
@@ -30,7 +30,7 @@ from tinlap import __version__
 from tinlap.config import DedupConfig
 from tinlap.io.read import Source
 from tinlap.io.remote import REMOTE_OUTPUT
-from tinlap.io.storage import OWNER, NotOurs, fsync_dir
+from tinlap.io.storage import OWNER, NotOurs, Storage, fsync_dir
 from tinlap.records import ProblemLog, Record
 
 KEPT_NAMES = "kept_names.parquet"  # txt output: id -> file of the ids that needed escaping
@@ -778,6 +778,17 @@ def parquet_schema(
         if sink.add(record, text):
             break
     return _first_table(sink.rows, config.id_field, config.text_field).schema
+
+
+@contextmanager
+def joined_file(storage: Storage, path: Path) -> Iterator[Callable[[str], None]]:
+    """One JSONL kept file at ``path`` made of the files (stored in ``storage``) that writers of
+    consecutive stretches of the corpus made: ``append(part)`` each in input order, as it comes,
+    to concatenate their bytes. Published atomically on a clean exit, discarded on an exception.
+    Lines never span two parts, and concatenated gzip members or zstd frames are one valid file:
+    gzip and zstd readers decompress it whole, into the bytes a single writer makes."""
+    with _atomic(path) as tmp, tmp.open("xb") as sink:
+        yield lambda part: storage.copy_to(part, sink)
 
 
 def kept_ids_as_text(problems: ProblemLog) -> bool:
