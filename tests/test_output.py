@@ -21,7 +21,9 @@ from click.testing import CliRunner, Result
 from helpers import jsonl_bytes, kept_bytes, read_bytes, vntc_exact_sample
 
 from tinlap.apps.cli import main
-from tinlap.io.write import KeptWriter
+from tinlap.config import DedupConfig
+from tinlap.io.storage import Storage
+from tinlap.io.write import KeptWriter, joined_file, parquet_schema
 from tinlap.records import Record
 
 MB = 2**20
@@ -135,17 +137,24 @@ ENGINES = {
 }
 
 
-@pytest.mark.parametrize("compression", ["none", "gzip", "zstd"])
+@pytest.mark.parametrize("compression", ["none", "gzip", "zstd", "parquet"])
 def test_one_kept_file_is_the_same_from_either_engine_and_any_number_of_workers(
     corpus: Path, reference: Path, tmp_path: Path, compression: str
 ) -> None:
-    """The sharded engine's workers write the parts of a single JSONL file, joined in input order
-    (a gzip member or zstd frame each): the same bytes, or the same bytes once decompressed."""
+    """The sharded engine's workers write the parts of a single file, joined in input order: a
+    JSONL file is their bytes one after the other (a gzip member or zstd frame each), the same
+    bytes or the same once decompressed; a Parquet file is written again from their rows."""
     plain = (reference / "kept.jsonl").read_bytes()
-    name = {"none": "kept.jsonl", "gzip": "kept.jsonl.gz", "zstd": "kept.jsonl.zst"}[compression]
+    name, options = {
+        "none": ("kept.jsonl", ["--output-compression", "none"]),
+        "gzip": ("kept.jsonl.gz", ["--output-compression", "gzip"]),
+        "zstd": ("kept.jsonl.zst", ["--output-compression", "zstd"]),
+        "parquet": ("kept.parquet", ["--output-format", "parquet"]),
+    }[compression]
+    single = None
     for engine, args in ENGINES.items():
         out = tmp_path / engine
-        tinlap("dedup", *args, "--output-compression", compression, corpus, "-o", out)
+        tinlap("dedup", *args, *options, corpus, "-o", out)
         run = summary(out)
         assert run["kept_files"] == [name] and run["documents_kept"] == plain.count(b"\n")
         assert [n for n in names(out) if n.startswith("kept")] == [name]
@@ -156,6 +165,13 @@ def test_one_kept_file_is_the_same_from_either_engine_and_any_number_of_workers(
         if engine != "in-memory":
             assert run["execution"]["tasks"]["write"]["run"] >= 4
             assert not (out / ".tinlap-work").exists()
+        if compression == "parquet":  # the one writer's bytes, row groups and all
+            single = single or data
+            assert data == single
+            assert pq.read_table(out / name).to_pylist() == [
+                orjson.loads(line) for line in plain.splitlines()
+            ]
+            continue
         if compression == "none":
             assert data == plain
             continue
@@ -220,6 +236,36 @@ def test_a_later_file_that_widens_a_column_widens_it_in_the_earlier_ones(tmp_pat
         assert pq.read_schema(tmp_path / name).field("n").type == pa.string()
     values = [pq.read_table(tmp_path / f).column("n")[0].as_py() for f in writer.files]
     assert values == ["1", "2", "three", "4"]
+
+
+def test_a_parquet_file_joined_from_parts_is_the_one_a_single_writer_makes(
+    tmp_path: Path,
+) -> None:
+    """Parts written with the schema the driver fixes, one of them widening a column to text
+    and dropping a field that appears late, joined: the bytes one writer makes of all rows."""
+    rows = [
+        (Record(str(n), "", "p", n, {"n": "many" if n == 15_000 else n, "late": n}), f"text {n}")
+        if n >= 12_000
+        else (Record(str(n), "", "p", n, {"n": n}), f"text {n}")
+        for n in range(25_000)
+    ]
+    with KeptWriter(tmp_path / "single", "parquet", compression="zstd") as single:
+        for record, text in rows:
+            single.write(record, text)
+    assert single.widened_columns == {"n"} and single.dropped_columns == {"late"}
+    schema = parquet_schema(rows, DedupConfig(), ids_as_text=False)
+    storage = Storage(str(tmp_path / "work"))
+    for part in range(0, len(rows), 4000):
+        folder = Path(storage.path(f"{part:05d}"))
+        with KeptWriter(folder, "parquet", compression="zstd", schema=schema) as writer:
+            for record, text in rows[part : part + 4000]:
+                writer.write(record, text)
+        assert writer.widened_columns == ({"n"} if part == 12_000 else set())
+    joined = tmp_path / "joined.parquet"
+    with joined_file(storage, joined, "parquet", schema=schema) as append:
+        for part in range(0, len(rows), 4000):
+            append(f"{part:05d}/kept.parquet")
+    assert joined.read_bytes() == (tmp_path / "single" / "kept.parquet").read_bytes()
 
 
 def test_an_aborted_split_leaves_nothing(tmp_path: Path) -> None:

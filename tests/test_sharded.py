@@ -225,6 +225,31 @@ def test_a_full_disk_names_the_stage_and_keeps_finished_work(
     assert_same_output(tmp_path / "out", reference)
 
 
+def test_a_run_stopped_while_joining_its_kept_file_publishes_none_and_resumes(
+    corpus: list[Path], reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parts joined before the stop were freed with their tasks (the rerun writes them
+    again); a half-joined kept file is never published."""
+    work = str(tmp_path / "work")
+    real_replace = os.replace
+
+    def full_at_the_third_part(src: str, dst: str) -> None:
+        if "/write/00002/" in str(dst):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full_at_the_third_part)
+    with pytest.raises(OSError, match="No space left"):
+        sharded(corpus, tmp_path / "out", work=work)
+    monkeypatch.undo()
+    assert not (tmp_path / "out").exists()
+    assert Storage(work).finished("write", 0) is None and Storage(work).finished("write", 1) is None
+    summary = sharded(corpus, tmp_path / "out", work=work)
+    assert summary["execution"]["tasks"]["write"]["reused"] == 0
+    assert summary["execution"]["tasks"]["verify"]["run"] == 0
+    assert_same_output(tmp_path / "out", reference)
+
+
 def test_a_bad_shard_stops_the_run_or_is_skipped_and_listed(
     corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

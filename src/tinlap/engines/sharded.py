@@ -9,9 +9,10 @@ workers, and a killed run resumes from the tasks it finished.
 Memory: one task holds one shard or one partition, sized from ``memory_limit / workers``. The
 driver holds only arrays with one entry per document (removal decisions, ids for the cluster
 table) and never holds texts or sketches. The workers write the kept corpus (stage ``write``):
-the parts of one JSONL file, which the driver joins by appending their bytes, or the files of
-a split one. The driver streams it shard by shard itself only for txt output (one file per
-document) and one Parquet file.
+the parts of one file, which the driver joins in input order (JSONL: their bytes appended;
+Parquet: their rows written again), or the files of a split one. The driver streams it shard
+by shard itself only for txt output (one file per document, whose escaped names are decided
+over the whole corpus).
 """
 
 from __future__ import annotations
@@ -407,8 +408,7 @@ def _finish(
     del ids
     removed = np.zeros(ctx.documents, dtype=bool)
     removed[decisions.doc] = True
-    split = bool(ctx.config.output_shard_size)
-    if ctx.shards and (ctx.kept_format == "jsonl" or (split and ctx.kept_format == "parquet")):
+    if ctx.shards and ctx.kept_format != "txt":
         written, files = _write_kept_parallel(
             ctx, storage, driver, out_dir, removed, problems, keep_work
         )
@@ -451,9 +451,9 @@ def _write_kept_parallel(
     keep_work: bool,
 ) -> tuple[int, list[str]]:
     """The workers write the kept corpus (stage ``write``), each task the kept documents of
-    consecutive shards. One JSONL file: this process appends each task's part to it in input
-    order as the task finishes, and frees the part's disk (unless ``keep_work``). A split
-    corpus: this process numbers the tasks' files in input order into ``out_dir``."""
+    consecutive shards. One file: this process appends each task's part to it in input order
+    as the task finishes (``joined_file``), and frees the part's disk (unless ``keep_work``). A
+    split corpus: this process numbers the tasks' files in input order into ``out_dir``."""
     config = ctx.config
     masks = [removed[ctx.offsets[s] : ctx.offsets[s + 1]] for s in range(len(ctx.shards))]
     for shard, mask in enumerate(masks):
@@ -472,9 +472,19 @@ def _write_kept_parallel(
         kept_schema=None if schema is None else schema.serialize().to_pybytes(),
         write_group=write_group(ctx, config.output_shard_size or 0, ctx.kept_compression),
     )
-    if not config.output_shard_size:
+    if config.output_shard_size:
+        results = driver.stage("write", ctx)
+        files = _number_files(ctx, storage, out_dir, results)
+    else:
         files = [kept_name(ctx.kept_format, ctx.kept_compression)]
-        with joined_file(storage, out_dir / files[0]) as append:
+        with joined_file(
+            storage,
+            out_dir / files[0],
+            ctx.kept_format,
+            codec=ctx.kept_compression,
+            schema=schema,
+            text_field=config.text_field,
+        ) as append:
 
             def join(task: int, result: dict[str, Any]) -> None:
                 for name in result["files"]:
@@ -483,8 +493,18 @@ def _write_kept_parallel(
                     storage.discard_task("write", task)  # a rerun writes it again
 
             results = driver.stage("write", ctx, join)
-        return sum(r["written"] for r in results), files
-    results = driver.stage("write", ctx)
+    widened = {name for r in results for name in r["widened"]}
+    for name in files if widened else ():  # in every file (a joined one has them already)
+        widen_columns(out_dir / name, widened, ctx.kept_compression)
+    dropped = {name for r in results for name in r["dropped"]}
+    warn_columns(problems, str(out_dir / files[0]), widened, dropped)
+    return sum(r["written"] for r in results), files
+
+
+def _number_files(
+    ctx: RunContext, storage: Storage, out_dir: Path, results: list[dict[str, Any]]
+) -> list[str]:
+    """The write tasks' files of a split corpus, numbered in input order into ``out_dir``."""
     written = sum(r["written"] for r in results)
     files: list[str] = []
     for task, result in enumerate(results):
@@ -494,12 +514,7 @@ def _write_kept_parallel(
             final = kept_name(ctx.kept_format, ctx.kept_compression, len(files))
             storage.get_file(f"{task_dir('write', task)}/{name}", out_dir / final)
             files.append(final)
-    widened = {name for r in results for name in r["widened"]}
-    for name in files if widened else ():
-        widen_columns(out_dir / name, widened, ctx.kept_compression)
-    dropped = {name for r in results for name in r["dropped"]}
-    warn_columns(problems, str(out_dir / files[0]), widened, dropped)
-    return written, files
+    return files
 
 
 def _summary(

@@ -41,8 +41,7 @@ STAGES |= {
     "large": (large_stage, lambda c: c.node_partitions),
     "small": (small_stage, lambda c: c.node_partitions),
     "relabel": (relabel_stage, lambda c: c.node_partitions),
-    # the kept corpus written by the workers (run by the driver's finish, unless txt or one
-    # Parquet file)
+    # the kept corpus written by the workers (run by the driver's finish, unless txt output)
     "write": (write_stage, lambda c: -(-len(c.shards) // c.write_group)),
 }
 

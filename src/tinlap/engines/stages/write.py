@@ -1,16 +1,15 @@
 """Stage ``write``: the kept documents of consecutive shards, written by the workers in parallel,
-either as numbered files of at most ``--output-shard-size`` each or as the parts of one JSONL
-file.
+either as numbered files of at most ``--output-shard-size`` each or as the parts of one file.
 
 A task takes ``RunContext.write_group`` consecutive shards, streams them one at a time and
 writes its files under ``write/{task:05d}/``. A split corpus: a task takes enough shards for
 about two full files, so the part-filled files that end a task's share are few, and the driver
-numbers all files in input order (``kept-00000...``) into the output. One JSONL file: a task
-takes one shard and writes one part (a whole gzip member or zstd frame when compressed), which
-the driver appends to the output in input order. Which rows were removed comes from one small
-mask file per shard that the driver writes first. A Parquet split keeps one schema: the driver
-fixes it from the first kept rows, as a single writer would, and widens a column to text in
-every file when one task had to.
+numbers all files in input order (``kept-00000...``) into the output. One file: a task takes
+one shard and writes one part (JSONL: a whole gzip member or zstd frame when compressed), which
+the driver joins to the output in input order (``io.write.joined_file``). Which rows were
+removed comes from one small mask file per shard that the driver writes first. Parquet keeps
+one schema: the driver fixes it from the first kept rows, as a single writer would, and widens
+a column to text everywhere when one task had to.
 """
 
 from __future__ import annotations
