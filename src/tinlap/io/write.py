@@ -773,12 +773,13 @@ def kept_layout(
 
 
 class KeptCorpus:
-    """The kept corpus of a run, written one document at a time (both engines write it so).
+    """The kept corpus of a run written by one process, one document at a time: the in-memory
+    engine's, and the sharded engine's txt output (its write tasks use ``KeptWriter`` and the
+    driver joins or numbers their files).
 
     A document the output format cannot hold (e.g. an id that is no safe .txt path) is an
     error naming its file and line, never a silent loss; columns widened to text, and columns
     dropped because they first appeared after a Parquet schema was fixed, are warned.
-    ``ids_as_text`` overrides what the problems say (a parallel write's tasks get the run's).
     """
 
     def __init__(
@@ -788,23 +789,17 @@ class KeptCorpus:
         config: DedupConfig,
         problems: ProblemLog,
         compression: str = "none",
-        *,
-        ids_as_text: bool | None = None,
-        schema: pa.Schema | None = None,
     ) -> None:
-        # Ids renamed id#2 or invented as FILE:LINE are text: a Parquet id column must hold them.
-        if ids_as_text is None:
-            ids_as_text = kept_ids_as_text(problems)
         self.problems = problems
         self.writer = KeptWriter(
             out_dir,
             fmt,
             text_field=config.text_field,
             id_field=config.id_field,
-            ids_as_text=ids_as_text,
+            # Ids renamed id#2 or invented as FILE:LINE are text: a Parquet id column holds them.
+            ids_as_text=kept_ids_as_text(problems),
             compression=compression,
             shard_size=config.output_shard_size,
-            schema=schema,
         )
 
     @property
