@@ -159,13 +159,14 @@ def load(out: Path, id_field: str = "id", text_field: str = "text") -> Output:
 
 
 def read_bytes(path: Path) -> bytes:
-    """A file's bytes, gzip or zstd undone (by its name's suffix)."""
-    data = path.read_bytes()
+    """A file's bytes, gzip or zstd undone (by its name's suffix), every gzip member and zstd
+    frame of it (the sharded engine's single kept file is one per write task)."""
     if path.name.endswith(".gz"):
-        return gzip.decompress(data)
+        return gzip.decompress(path.read_bytes())
     if path.name.endswith(".zst"):
-        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
-    return data
+        with path.open("rb") as fh:
+            return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True).read()
+    return path.read_bytes()
 
 
 def kept_bytes(out: Path) -> bytes:

@@ -6,6 +6,9 @@ manifest)."""
 from __future__ import annotations
 
 import gzip
+import shutil
+import subprocess
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,9 @@ from click.testing import CliRunner, Result
 from helpers import jsonl_bytes, kept_bytes, read_bytes, vntc_exact_sample
 
 from tinlap.apps.cli import main
-from tinlap.io.write import KeptWriter
+from tinlap.config import DedupConfig
+from tinlap.io.storage import Storage
+from tinlap.io.write import KeptWriter, joined_file, parquet_schema
 from tinlap.records import Record
 
 MB = 2**20
@@ -124,6 +129,85 @@ def test_the_workers_write_a_split_corpus_in_parallel_with_the_same_documents(
             assert len(files) > run["execution"]["tasks"]["write"]["run"]
 
 
+# Small budgets: many shards, so the sharded engine joins its one file from many parts.
+ENGINES = {
+    "in-memory": ["--engine", "in-memory", "-j", "1"],
+    "sharded-j1": ["--engine", "sharded", "-j", "1", "--memory-limit", "400M"],
+    "sharded-j2": ["--engine", "sharded", "-j", "2", "--memory-limit", TINY],
+}
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip", "zstd", "parquet"])
+def test_one_kept_file_is_the_same_from_either_engine_and_any_number_of_workers(
+    corpus: Path, reference: Path, tmp_path: Path, compression: str
+) -> None:
+    """The sharded engine's workers write the parts of a single file, joined in input order: a
+    JSONL file is their bytes one after the other (a gzip member or zstd frame each), the same
+    bytes or the same once decompressed; a Parquet file is written again from their rows."""
+    plain = (reference / "kept.jsonl").read_bytes()
+    name, options = {
+        "none": ("kept.jsonl", ["--output-compression", "none"]),
+        "gzip": ("kept.jsonl.gz", ["--output-compression", "gzip"]),
+        "zstd": ("kept.jsonl.zst", ["--output-compression", "zstd"]),
+        "parquet": ("kept.parquet", ["--output-format", "parquet"]),
+    }[compression]
+    single = None
+    for engine, args in ENGINES.items():
+        out = tmp_path / engine
+        tinlap("dedup", *args, *options, corpus, "-o", out)
+        run = summary(out)
+        assert run["kept_files"] == [name] and run["documents_kept"] == plain.count(b"\n")
+        assert [n for n in names(out) if n.startswith("kept")] == [name]
+        assert (out / "clusters.parquet").read_bytes() == (
+            reference / "clusters.parquet"
+        ).read_bytes()
+        data = (out / name).read_bytes()
+        if engine != "in-memory":
+            assert run["execution"]["tasks"]["write"]["run"] >= 4
+            assert not (out / ".tinlap-work").exists()
+        if compression == "parquet":  # the one writer's bytes, row groups and all
+            single = single or data
+            assert data == single
+            assert pq.read_table(out / name).to_pylist() == [
+                orjson.loads(line) for line in plain.splitlines()
+            ]
+            continue
+        if compression == "none":
+            assert data == plain
+            continue
+        assert read_bytes(out / name) == plain  # gzip.decompress; zstandard across frames
+        tool = shutil.which(compression)
+        if tool:  # gzip -d and zstd -d read on past the first member or frame
+            assert subprocess.run([tool, "-dc"], input=data, capture_output=True).stdout == plain
+        if engine == "sharded-j2":
+            assert several_parts(data, compression)
+            assert_readers_read_it_whole(out / name, plain.count(b"\n"), tmp_path)
+
+
+def several_parts(data: bytes, compression: str) -> bool:
+    """Whether ``data`` holds more than one gzip member or zstd frame."""
+    if compression == "gzip":
+        member = zlib.decompressobj(wbits=31)
+    else:
+        member = zstandard.ZstdDecompressor().decompressobj()
+    member.decompress(data)
+    return bool(member.unused_data)
+
+
+def assert_readers_read_it_whole(path: Path, rows: int, tmp_path: Path) -> None:
+    """pandas, pyarrow and Hugging Face datasets read every line of a joined file."""
+    import datasets
+    import pandas as pd
+    import pyarrow.json as pj
+
+    assert len(pd.read_json(path, lines=True)) == rows
+    assert pj.read_json(path).num_rows == rows
+    loaded = datasets.load_dataset(
+        "json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf")
+    )
+    assert loaded.num_rows == rows
+
+
 @pytest.mark.parametrize("engine", ["in-memory", "sharded"])
 def test_a_split_parquet_corpus_keeps_one_schema(
     corpus: Path, reference: Path, tmp_path: Path, engine: str
@@ -152,6 +236,36 @@ def test_a_later_file_that_widens_a_column_widens_it_in_the_earlier_ones(tmp_pat
         assert pq.read_schema(tmp_path / name).field("n").type == pa.string()
     values = [pq.read_table(tmp_path / f).column("n")[0].as_py() for f in writer.files]
     assert values == ["1", "2", "three", "4"]
+
+
+def test_a_parquet_file_joined_from_parts_is_the_one_a_single_writer_makes(
+    tmp_path: Path,
+) -> None:
+    """Parts written with the schema the driver fixes, one of them widening a column to text
+    and dropping a field that appears late, joined: the bytes one writer makes of all rows."""
+    rows = [
+        (Record(str(n), "", "p", n, {"n": "many" if n == 15_000 else n, "late": n}), f"text {n}")
+        if n >= 12_000
+        else (Record(str(n), "", "p", n, {"n": n}), f"text {n}")
+        for n in range(25_000)
+    ]
+    with KeptWriter(tmp_path / "single", "parquet", compression="zstd") as single:
+        for record, text in rows:
+            single.write(record, text)
+    assert single.widened_columns == {"n"} and single.dropped_columns == {"late"}
+    schema = parquet_schema(rows, DedupConfig(), ids_as_text=False)
+    storage = Storage(str(tmp_path / "work"))
+    for part in range(0, len(rows), 4000):
+        folder = Path(storage.path(f"{part:05d}"))
+        with KeptWriter(folder, "parquet", compression="zstd", schema=schema) as writer:
+            for record, text in rows[part : part + 4000]:
+                writer.write(record, text)
+        assert writer.widened_columns == ({"n"} if part == 12_000 else set())
+    joined = tmp_path / "joined.parquet"
+    with joined_file(storage, joined, "parquet", schema=schema) as append:
+        for part in range(0, len(rows), 4000):
+            append(f"{part:05d}/kept.parquet")
+    assert joined.read_bytes() == (tmp_path / "single" / "kept.parquet").read_bytes()
 
 
 def test_an_aborted_split_leaves_nothing(tmp_path: Path) -> None:

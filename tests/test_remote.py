@@ -169,6 +169,15 @@ def test_the_sharded_engine_reads_s3_in_worker_processes(
         s3.cat_file(f"{BUCKET}/sharded/kept.jsonl.zst")
         == (tmp_path / "local" / "kept.jsonl.zst").read_bytes()
     )
+    # work storage in the bucket: the kept file is joined from parts the workers stored there
+    args = ["dedup", "-j", "2", "--engine", "sharded", "--memory-limit", "800M", *local, "-o"]
+    tinlap(*args, tmp_path / "s3-work", "--work", f"{BUCKET}/work")
+    tinlap(*args, tmp_path / "local-work")
+    run = orjson.loads((tmp_path / "s3-work" / "summary.json").read_bytes())
+    assert run["execution"]["tasks"]["write"]["run"] >= 2
+    assert (tmp_path / "s3-work" / "kept.jsonl.zst").read_bytes() == (
+        tmp_path / "local-work" / "kept.jsonl.zst"
+    ).read_bytes()
 
 
 def test_a_remote_output_is_replaced_by_manifest_and_foreign_objects_stay(

@@ -8,7 +8,11 @@ workers, and a killed run resumes from the tasks it finished.
 
 Memory: one task holds one shard or one partition, sized from ``memory_limit / workers``. The
 driver holds only arrays with one entry per document (removal decisions, ids for the cluster
-table), streams the kept corpus shard by shard, and never holds texts or sketches.
+table) and never holds texts or sketches. The workers write the kept corpus (stage ``write``):
+the parts of one file, which the driver joins in input order (JSONL: their bytes appended;
+Parquet: their rows written again), or the files of a split one. The driver streams it shard
+by shard itself only for txt output (one file per document, whose escaped names are decided
+over the whole corpus).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -49,6 +54,7 @@ from tinlap.io.schema import decisions_table, run_summary
 from tinlap.io.storage import CorruptIntermediate, Storage, StorageError, producer_of, task_dir
 from tinlap.io.write import (
     KeptCorpus,
+    joined_file,
     kept_ids_as_text,
     kept_layout,
     kept_name,
@@ -143,7 +149,7 @@ def run_sharded(
     except StrictInputError:
         storage.release(_owned)  # the input must change before a rerun: nothing is reusable
         raise
-    summary = _finish(ctx, storage, driver, out_dir, problems, quiet)
+    summary = _finish(ctx, storage, driver, out_dir, problems, quiet, options.keep_work)
     summary["seconds_per_stage"]["total"] = round(time.perf_counter() - started, 3)
     summary["execution"]["work_kept"] = options.keep_work
     if not options.keep_work:
@@ -260,7 +266,15 @@ class _Driver:
             self.stage(round_name("small", number), ctx)
         raise RunError(f"components: no convergence after {MAX_STAR_ROUNDS} star rounds")
 
-    def stage(self, stage: str, ctx: RunContext) -> list[dict[str, Any]]:
+    def stage(
+        self,
+        stage: str,
+        ctx: RunContext,
+        on_done: Callable[[int, dict[str, Any]], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run the stage's unfinished tasks; returns every task's result. ``on_done(task,
+        result)`` takes each task in task order as soon as it and all before it have finished
+        (the executors return results in task order)."""
         clock = time.perf_counter()
         tasks = task_count(stage, ctx)
         results: list[dict[str, Any] | None] = [
@@ -270,12 +284,25 @@ class _Driver:
             if done is not None:
                 done["reused"] = True
         missing = [i for i, r in enumerate(results) if r is None]
+        handed = 0
+
+        def hand_on() -> None:
+            nonlocal handed
+            while on_done is not None and handed < tasks:
+                result = results[handed]
+                if result is None:
+                    return
+                on_done(handed, result)
+                handed += 1
+
         try:
             with progress(stage, total=len(missing), unit="task", quiet=self.quiet) as bar:
                 fn = partial(run_task, stage, ctx)
+                hand_on()
                 for index, result in zip(missing, self.executor.map(fn, missing), strict=True):
                     results[index] = result
                     bar.update(1)
+                    hand_on()
         except StorageError as err:
             raise RunError(f"stage {stage}: {err}; {self._kept(stage, results)}") from err
         except Exception as err:
@@ -356,6 +383,7 @@ def _finish(
     out_dir: Path,
     problems: ProblemLog,
     quiet: bool,
+    keep_work: bool,
 ) -> dict[str, Any]:
     """clusters.parquet, the kept corpus and the summary, from the stages' outputs."""
     clock = time.perf_counter()
@@ -380,8 +408,10 @@ def _finish(
     del ids
     removed = np.zeros(ctx.documents, dtype=bool)
     removed[decisions.doc] = True
-    if ctx.config.output_shard_size and ctx.kept_format != "txt" and ctx.shards:
-        written, files = _write_kept_parallel(ctx, storage, driver, out_dir, removed, problems)
+    if ctx.shards and ctx.kept_format != "txt":
+        written, files = _write_kept_parallel(
+            ctx, storage, driver, out_dir, removed, problems, keep_work
+        )
     else:
         written, files = _write_kept(ctx, storage, out_dir, removed, problems, quiet)
     driver.seconds["write"] = round(time.perf_counter() - clock, 3)
@@ -418,9 +448,12 @@ def _write_kept_parallel(
     out_dir: Path,
     removed: np.ndarray,
     problems: ProblemLog,
+    keep_work: bool,
 ) -> tuple[int, list[str]]:
-    """A split kept corpus: the workers write its files (stage ``write``), this process numbers
-    them in input order into ``out_dir``."""
+    """The workers write the kept corpus (stage ``write``), each task the kept documents of
+    consecutive shards. One file: this process appends each task's part to it in input order
+    as the task finishes (``joined_file``), and frees the part's disk (unless ``keep_work``). A
+    split corpus: this process numbers the tasks' files in input order into ``out_dir``."""
     config = ctx.config
     masks = [removed[ctx.offsets[s] : ctx.offsets[s + 1]] for s in range(len(ctx.shards))]
     for shard, mask in enumerate(masks):
@@ -439,7 +472,39 @@ def _write_kept_parallel(
         kept_schema=None if schema is None else schema.serialize().to_pybytes(),
         write_group=write_group(ctx, config.output_shard_size or 0, ctx.kept_compression),
     )
-    results = driver.stage("write", ctx)
+    if config.output_shard_size:
+        results = driver.stage("write", ctx)
+        files = _number_files(ctx, storage, out_dir, results)
+    else:
+        files = [kept_name(ctx.kept_format, ctx.kept_compression)]
+        with joined_file(
+            storage,
+            out_dir / files[0],
+            ctx.kept_format,
+            codec=ctx.kept_compression,
+            schema=schema,
+            text_field=config.text_field,
+        ) as append:
+
+            def join(task: int, result: dict[str, Any]) -> None:
+                for name in result["files"]:
+                    append(f"{task_dir('write', task)}/{name}")
+                if not keep_work:
+                    storage.discard_task("write", task)  # a rerun writes it again
+
+            results = driver.stage("write", ctx, join)
+    widened = {name for r in results for name in r["widened"]}
+    for name in files if widened else ():  # in every file (a joined one has them already)
+        widen_columns(out_dir / name, widened, ctx.kept_compression)
+    dropped = {name for r in results for name in r["dropped"]}
+    warn_columns(problems, str(out_dir / files[0]), widened, dropped)
+    return sum(r["written"] for r in results), files
+
+
+def _number_files(
+    ctx: RunContext, storage: Storage, out_dir: Path, results: list[dict[str, Any]]
+) -> list[str]:
+    """The write tasks' files of a split corpus, numbered in input order into ``out_dir``."""
     written = sum(r["written"] for r in results)
     files: list[str] = []
     for task, result in enumerate(results):
@@ -449,12 +514,7 @@ def _write_kept_parallel(
             final = kept_name(ctx.kept_format, ctx.kept_compression, len(files))
             storage.get_file(f"{task_dir('write', task)}/{name}", out_dir / final)
             files.append(final)
-    widened = {name for r in results for name in r["widened"]}
-    for name in files if widened else ():
-        widen_columns(out_dir / name, widened, ctx.kept_compression)
-    dropped = {name for r in results for name in r["dropped"]}
-    warn_columns(problems, str(out_dir / files[0]), widened, dropped)
-    return written, files
+    return files
 
 
 def _summary(

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import pyarrow as pa
@@ -192,6 +192,15 @@ class Storage:
                     shutil.copyfile(source, target)
             else:
                 self.fs.get_file(source, str(target))
+        except FileNotFoundError as err:
+            raise CorruptIntermediate(relative, "missing although its task finished") from err
+
+    def copy_to(self, relative: str, sink: BinaryIO) -> None:
+        """Append a stored file's bytes to the open file ``sink``, streamed (never whole in
+        memory)."""
+        try:
+            with self.fs.open(self.path(relative), "rb") as source:
+                shutil.copyfileobj(source, sink, 1 << 20)
         except FileNotFoundError as err:
             raise CorruptIntermediate(relative, "missing although its task finished") from err
 

@@ -15,14 +15,16 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import zstandard
 
@@ -30,7 +32,7 @@ from tinlap import __version__
 from tinlap.config import DedupConfig
 from tinlap.io.read import Source
 from tinlap.io.remote import REMOTE_OUTPUT
-from tinlap.io.storage import OWNER, NotOurs, fsync_dir
+from tinlap.io.storage import OWNER, NotOurs, Storage, fsync_dir
 from tinlap.records import ProblemLog, Record
 
 KEPT_NAMES = "kept_names.parquet"  # txt output: id -> file of the ids that needed escaping
@@ -409,7 +411,7 @@ class _ParquetSink:
             row[self._id_field] = str(row[self._id_field])
         self.rows.append(row)
         self._chars += len(text)
-        return len(self.rows) >= _PARQUET_BATCH_ROWS or self._chars >= self._batch_chars
+        return bool(_batch_full(len(self.rows), self._chars, self._batch_chars))
 
     def size(self) -> int:
         """Bytes written so far (whole row groups)."""
@@ -436,13 +438,7 @@ class _ParquetSink:
         assert self.schema is not None
         self.schema = _text_schema(self.schema, {name})
         self.widened.add(name)
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-            old = self._tmp.with_name(self._tmp.name + ".old")
-            os.replace(self._tmp, old)
-            self._writer = _copy_as_text(old, self._tmp, self.schema, {name}, self._codec)
-            old.unlink()
+        self._writer = _rewrite_as_text(self._tmp, self._writer, self.schema, {name}, self._codec)
 
     def _conform(self, rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
         """Later batches take the first batch's schema: missing columns null, new ones dropped."""
@@ -460,6 +456,84 @@ class _ParquetSink:
     def discard(self) -> None:
         if self._writer is not None:
             self._writer.close()
+
+
+class _ParquetJoin:
+    """The rows of Parquet parts (files of consecutive stretches of one corpus, written with
+    one schema) appended in order into one file at ``tmp``, cut into the row groups one
+    ``_ParquetSink`` writing them all would have made, so the file is the same. A column that a
+    part's writer had to widen to text is widened here too: what was written before is
+    rewritten, and later parts' values are turned into text as they come."""
+
+    def __init__(self, tmp: Path, schema: pa.Schema, codec: str, text_field: str) -> None:
+        self._tmp = tmp
+        self.schema = schema
+        self._codec = codec
+        self._text_field = text_field
+        self._batch_chars = _batch_chars(None)
+        self._writer: pq.ParquetWriter | None = None
+        self._pending: list[pa.Table] = []  # rows of the row group under way
+        self._rows = self._chars = 0
+
+    def append(self, batches: Iterable[pa.RecordBatch]) -> None:
+        for batch in batches:
+            wider = {
+                field.name
+                for field in batch.schema
+                if _is_text(field.type) and not _is_text(self.schema.field(field.name).type)
+            }
+            if wider:
+                self.schema = _text_schema(self.schema, wider)
+                self._pending = [self._conform(table) for table in self._pending]
+                self._writer = _rewrite_as_text(
+                    self._tmp, self._writer, self.schema, wider, self._codec
+                )
+            self._add(self._conform(pa.Table.from_batches([batch])))
+
+    def _conform(self, table: pa.Table) -> pa.Table:
+        """Columns widened after ``table`` was written (narrower there) as text."""
+        for index, field in enumerate(self.schema):
+            if field.type != table.schema.field(index).type:
+                table = table.set_column(index, field, _text_array(table.column(index)))
+        return table
+
+    def _add(self, table: pa.Table) -> None:
+        lengths = pc.utf8_length(table.column(self._text_field)).to_numpy(zero_copy_only=False)
+        while table.num_rows:
+            rows = self._rows + np.arange(1, table.num_rows + 1)
+            chars = self._chars + np.cumsum(lengths, dtype=np.int64)
+            full = np.flatnonzero(_batch_full(rows, chars, self._batch_chars))
+            if not full.size:
+                self._pending.append(table)
+                self._rows, self._chars = int(rows[-1]), int(chars[-1])
+                return
+            end = int(full[0]) + 1
+            self._pending.append(table.slice(0, end))
+            self._flush()
+            table, lengths = table.slice(end), lengths[end:]
+
+    def _flush(self) -> None:
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, self.schema, compression=self._codec)
+        table = pa.concat_tables(self._pending) if self._pending else self.schema.empty_table()
+        self._writer.write_table(table.combine_chunks())
+        self._pending, self._rows, self._chars = [], 0, 0
+
+    def finish(self) -> None:
+        if self._writer is None or self._pending:
+            self._flush()
+        assert self._writer is not None
+        self._writer.close()
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+def _batch_full(rows: Any, chars: Any, batch_chars: int) -> Any:
+    """Whether a Parquet kept file's row group ends after ``rows`` rows holding ``chars``
+    characters of text (element by element for numpy arrays of running counts)."""
+    return (rows >= _PARQUET_BATCH_ROWS) | (chars >= batch_chars)
 
 
 def _batch_chars(shard_size: int | None) -> int:
@@ -484,10 +558,29 @@ def _copy_as_text(
     for batch in pq.ParquetFile(source).iter_batches():
         for name in names:
             index = batch.schema.get_field_index(name)
-            text = pa.array([_as_text(v) for v in batch.column(name).to_pylist()], pa.string())
-            batch = batch.set_column(index, schema.field(name), text)
+            batch = batch.set_column(index, schema.field(name), _text_array(batch.column(name)))
         writer.write_table(pa.Table.from_batches([batch], schema=schema))
     return writer
+
+
+def _rewrite_as_text(
+    tmp: Path, writer: pq.ParquetWriter | None, schema: pa.Schema, names: set[str], codec: str
+) -> pq.ParquetWriter | None:
+    """Rewrite what ``writer`` wrote so far to ``tmp`` with columns ``names`` as text (``schema``
+    is the new one); returns the writer, open for more rows (None if nothing was written)."""
+    if writer is None:
+        return None
+    writer.close()
+    old = tmp.with_name(tmp.name + ".old")
+    os.replace(tmp, old)
+    writer = _copy_as_text(old, tmp, schema, names, codec)
+    old.unlink()
+    return writer
+
+
+def _text_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column's values as text (JSON for numbers, lists and records)."""
+    return pa.array([_as_text(v) for v in values.to_pylist()], pa.string())
 
 
 def widen_columns(path: Path, names: set[str], codec: str) -> None:
@@ -680,12 +773,13 @@ def kept_layout(
 
 
 class KeptCorpus:
-    """The kept corpus of a run, written one document at a time (both engines write it so).
+    """The kept corpus of a run written by one process, one document at a time: the in-memory
+    engine's, and the sharded engine's txt output (its write tasks use ``KeptWriter`` and the
+    driver joins or numbers their files).
 
     A document the output format cannot hold (e.g. an id that is no safe .txt path) is an
     error naming its file and line, never a silent loss; columns widened to text, and columns
     dropped because they first appeared after a Parquet schema was fixed, are warned.
-    ``ids_as_text`` overrides what the problems say (a parallel write's tasks get the run's).
     """
 
     def __init__(
@@ -695,23 +789,17 @@ class KeptCorpus:
         config: DedupConfig,
         problems: ProblemLog,
         compression: str = "none",
-        *,
-        ids_as_text: bool | None = None,
-        schema: pa.Schema | None = None,
     ) -> None:
-        # Ids renamed id#2 or invented as FILE:LINE are text: a Parquet id column must hold them.
-        if ids_as_text is None:
-            ids_as_text = kept_ids_as_text(problems)
         self.problems = problems
         self.writer = KeptWriter(
             out_dir,
             fmt,
             text_field=config.text_field,
             id_field=config.id_field,
-            ids_as_text=ids_as_text,
+            # Ids renamed id#2 or invented as FILE:LINE are text: a Parquet id column holds them.
+            ids_as_text=kept_ids_as_text(problems),
             compression=compression,
             shard_size=config.output_shard_size,
-            schema=schema,
         )
 
     @property
@@ -778,6 +866,40 @@ def parquet_schema(
         if sink.add(record, text):
             break
     return _first_table(sink.rows, config.id_field, config.text_field).schema
+
+
+@contextmanager
+def joined_file(
+    storage: Storage,
+    path: Path,
+    fmt: str,
+    *,
+    codec: str = _PARQUET_COMPRESSION,
+    schema: pa.Schema | None = None,
+    text_field: str = "text",
+) -> Iterator[Callable[[str], None]]:
+    """One kept file at ``path`` made of the files (stored in ``storage``) that ``KeptWriter``
+    instances wrote for consecutive stretches of the corpus: ``append(part)`` each in input
+    order, as it comes. Published atomically on a clean exit, discarded on an exception.
+
+    JSONL parts are concatenated byte for byte: lines never span two parts, and concatenated
+    gzip members or zstd frames are one valid file, which gzip and zstd readers decompress whole
+    into the bytes a single writer makes. Parquet parts (written with ``schema``) are read back
+    and their rows written again (``codec`` columns) in the row groups of a single writer: no
+    row is turned back into Python values, unless a column is widened to text."""
+    with _atomic(path) as tmp:
+        if fmt == "jsonl":
+            with tmp.open("xb") as sink:
+                yield lambda part: storage.copy_to(part, sink)
+            return
+        assert schema is not None
+        join = _ParquetJoin(tmp, schema, codec, text_field)
+        try:
+            yield lambda part: join.append(storage.iter_batches(part, _PARQUET_BATCH_ROWS))
+        except BaseException:
+            join.discard()
+            raise
+        join.finish()
 
 
 def kept_ids_as_text(problems: ProblemLog) -> bool:

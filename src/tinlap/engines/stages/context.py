@@ -46,7 +46,7 @@ class RunContext:
     components: str = "union-find"  # or "star": large-star/small-star rounds as tasks
     node_partitions: int = 1  # star rounds: partitions of the graph's nodes
     star_round: int = 0
-    # The kept corpus (set by the driver before the write stage of a split output):
+    # The kept corpus (set by the driver before the write stage):
     kept_format: str = "jsonl"
     kept_compression: str = "none"
     kept_ids_as_text: bool = False

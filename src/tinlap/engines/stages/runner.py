@@ -41,7 +41,7 @@ STAGES |= {
     "large": (large_stage, lambda c: c.node_partitions),
     "small": (small_stage, lambda c: c.node_partitions),
     "relabel": (relabel_stage, lambda c: c.node_partitions),
-    # a split kept corpus, written by the workers (run by the driver's finish, when asked)
+    # the kept corpus written by the workers (run by the driver's finish, unless txt output)
     "write": (write_stage, lambda c: -(-len(c.shards) // c.write_group)),
 }
 

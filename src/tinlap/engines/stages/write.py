@@ -1,13 +1,15 @@
-"""Stage ``write`` (a split kept corpus): the kept documents of consecutive shards, written by the
-workers in parallel as numbered files of at most ``--output-shard-size`` each.
+"""Stage ``write``: the kept documents of consecutive shards, written by the workers in parallel,
+either as numbered files of at most ``--output-shard-size`` each or as the parts of one file.
 
-A task takes ``RunContext.write_group`` consecutive shards (enough text for about two full
-files, so the part-filled files that end a task's share are few), streams them one at a time
-and writes its files under ``write/{task:05d}/``; the driver then numbers all files in input order
-(``kept-00000...``) into the output. Which rows were removed comes from one small mask file per
-shard that the driver writes first. A Parquet split keeps one schema: the driver fixes it from
-the first kept rows, as a single writer would, and widens a column to text in every file when
-one task had to.
+A task takes ``RunContext.write_group`` consecutive shards, streams them one at a time and
+writes its files under ``write/{task:05d}/``. A split corpus: a task takes enough shards for
+about two full files, so the part-filled files that end a task's share are few, and the driver
+numbers all files in input order (``kept-00000...``) into the output. One file: a task takes
+one shard and writes one part (JSONL: a whole gzip member or zstd frame when compressed), which
+the driver joins to the output in input order (``io.write.joined_file``). Which rows were
+removed comes from one small mask file per shard that the driver writes first. Parquet keeps
+one schema: the driver fixes it from the first kept rows, as a single writer would, and widens
+a column to text everywhere when one task had to.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def write_mask(storage: Storage, shard: int, removed: np.ndarray) -> None:
 
 def write_group(ctx: RunContext, shard_size: int, compression: str) -> int:
     """Shards per write task: about two output files' worth of text (shards hold at most
-    ``shard_text_bytes``), never depending on the number of workers."""
+    ``shard_text_bytes``), never depending on the number of workers; one shard for the parts
+    of a single file (``shard_size`` 0)."""
     text = shard_size * (1 if compression == "none" else _COMPRESSED_SHARE) * 2
     return max(1, -(-text // ctx.shard_text_bytes))
 
